@@ -1,0 +1,686 @@
+//! The HTTP client: key attachment, retries, timeouts, errors (contract sections 2 and 4).
+
+mod api_keys;
+mod keysource;
+mod service_accounts;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub use api_keys::ApiKeys;
+pub use service_accounts::ServiceAccounts;
+
+use crate::error::{is_retryable_status, ApiError, Error, Result};
+use crate::headers::{auth_header_value, HeaderScheme};
+use crate::key::ApiKey;
+use crate::load::{load_api_key, Env, KeySource, LoadOptions, ENV_BASE_URL};
+use crate::models::{ApiKeyRecord, CreatedApiKey, Page, RawResponse};
+use futures_util::Stream;
+use keysource::{FileKey, KeyProvider};
+use std::future::Future;
+
+/// Noorle's production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.noorle.com";
+/// The version of this crate, reported in the `User-Agent`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How the client retries (contract section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 2).
+    pub max_retries: u32,
+    /// First backoff step (default 0.5 s); doubles each retry, with full jitter.
+    pub base_delay: Duration,
+    /// Longest backoff (default 8 s).
+    pub max_delay: Duration,
+    /// The longest `Retry-After` / `X-RateLimit-Reset` wait honoured (default 60 s); a longer one
+    /// is not waited for: the error is returned with `retry_after` set.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Per-call options.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// The `Idempotency-Key` for a POST; one is generated when absent.
+    pub idempotency_key: Option<String>,
+}
+
+/// Builds a [`Client`]. Unset options come from the environment, then the profile, then defaults.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    load: LoadOptions,
+    base_url: Option<String>,
+    header_scheme: HeaderScheme,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    reload_interval: Duration,
+    sdk: String,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            load: LoadOptions::default(),
+            base_url: None,
+            header_scheme: HeaderScheme::default(),
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            reload_interval: Duration::from_millis(250),
+            sdk: "rust".to_owned(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The key to send (skips the loading chain).
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.load.api_key = Some(key);
+        self
+    }
+    /// A file holding the key; it is re-read when it changes.
+    pub fn api_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.load.api_key_file = Some(path.into());
+        self
+    }
+    /// The profile of `~/.noorle/credentials` to use.
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.load.profile = Some(profile.into());
+        self
+    }
+    /// Replaces the whole set of load options (environment source, file paths, ...).
+    pub fn load_options(mut self, load: LoadOptions) -> Self {
+        self.load = load;
+        self
+    }
+    /// Ignore the environment and the well-known files: use only what is set explicitly.
+    pub fn no_ambient_config(mut self) -> Self {
+        self.load.env = Env::Empty;
+        self.load.docker_secret = None;
+        self
+    }
+    /// The API's base URL (default `NOORLE_BASE_URL`, the profile's, or `https://api.noorle.com`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Which header carries the key (default `X-API-Key`).
+    pub fn header_scheme(mut self, scheme: HeaderScheme) -> Self {
+        self.header_scheme = scheme;
+        self
+    }
+    /// The whole-request timeout (default 60 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// The connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// Retries after the first attempt (default 2).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+    /// The whole retry policy.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+    /// How often, at most, a key file is checked for changes (default 250 ms).
+    pub fn reload_interval(mut self, d: Duration) -> Self {
+        self.reload_interval = d;
+        self
+    }
+    /// Names the language binding in the `User-Agent`, e.g. `python/3.11.7`.
+    pub fn sdk_language(mut self, lang: impl Into<String>) -> Self {
+        self.sdk = lang.into();
+        self
+    }
+
+    /// Loads the key and builds the client. Fails on a missing or invalid key, conflicting
+    /// settings, or a bad base URL; never on the network.
+    pub fn build(self) -> Result<Client> {
+        let loaded = load_api_key(&self.load)?;
+        let provider = match (&loaded.source.path, loaded.source.is_file()) {
+            (Some(path), true) => KeyProvider::File(FileKey::new(
+                path.clone(),
+                loaded.key.clone(),
+                self.reload_interval,
+            )?),
+            _ => KeyProvider::Fixed(Arc::new(loaded.key.clone())),
+        };
+        let base_url = self
+            .base_url
+            .clone()
+            .or_else(|| self.load.env.var(ENV_BASE_URL))
+            .or(loaded.base_url.clone())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::config(format!("invalid base URL '{base_url}': {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(Error::config(format!(
+                "invalid base URL '{base_url}': use http:// or https:// and a host"
+            )));
+        }
+        let user_agent = format!(
+            "noorle-sdk/{VERSION} ({}; {} {}) noorle-core/{VERSION}",
+            self.sdk,
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        let http = HttpFactory {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            user_agent,
+        };
+        let first = http.build()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http_client: Mutex::new((std::process::id(), first)),
+                http,
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                provider,
+                source: loaded.source,
+                warnings: loaded.warnings,
+                scheme: self.header_scheme,
+                retry: self.retry,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct HttpFactory {
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl HttpFactory {
+    fn build(&self) -> Result<reqwest::Client> {
+        // reqwest is built without a default TLS provider (ring is lighter than aws-lc); install
+        // it once. Repeating is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(&self.user_agent)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+    }
+}
+
+struct Inner {
+    // The pool belongs to the runtime that opened its connections; a forked child gets a new one.
+    http_client: Mutex<(u32, reqwest::Client)>,
+    http: HttpFactory,
+    base_url: String,
+    provider: KeyProvider,
+    source: KeySource,
+    warnings: Vec<String>,
+    scheme: HeaderScheme,
+    retry: RetryPolicy,
+    timeout: Duration,
+}
+
+/// A Noorle API client. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("key", &self.inner.provider.current().redacted())
+            .field("key_source", &self.inner.source)
+            .field("header_scheme", &self.inner.scheme)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder with defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured entirely from the environment.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::default().build()
+    }
+
+    /// Where the key came from (never the key).
+    pub fn key_source(&self) -> &KeySource {
+        &self.inner.source
+    }
+
+    /// Non-fatal problems found while loading the key.
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
+    /// The key the next request will send.
+    pub fn api_key(&self) -> Arc<ApiKey> {
+        self.inner.provider.current()
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The same client (pool, base URL, options) sending another key.
+    pub fn with_api_key(&self, key: ApiKey) -> Client {
+        let i = &self.inner;
+        let http = self.http().ok().unwrap_or_else(|| {
+            i.http_client
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .1
+                .clone()
+        });
+        Client {
+            inner: Arc::new(Inner {
+                http_client: Mutex::new((std::process::id(), http)),
+                http: HttpFactory {
+                    timeout: i.http.timeout,
+                    connect_timeout: i.http.connect_timeout,
+                    user_agent: i.http.user_agent.clone(),
+                },
+                base_url: i.base_url.clone(),
+                provider: KeyProvider::Fixed(Arc::new(key)),
+                source: KeySource::explicit(),
+                warnings: Vec::new(),
+                scheme: i.scheme,
+                retry: i.retry,
+                timeout: i.timeout,
+            }),
+        }
+    }
+
+    /// Key management: `/v1/api-keys`.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys { client: self }
+    }
+
+    /// Service accounts: `/v1/service-accounts`.
+    pub fn service_accounts(&self) -> ServiceAccounts<'_> {
+        ServiceAccounts { client: self }
+    }
+
+    /// The calling key's own record (`GET /v1/api-keys/self`).
+    pub async fn whoami(&self) -> Result<ApiKeyRecord> {
+        self.call(
+            Method::GET,
+            "/v1/api-keys/self",
+            &[],
+            None::<&()>,
+            None,
+            "api_key",
+        )
+        .await
+    }
+
+    /// An authenticated call to any Noorle endpoint, with the same retries and errors. Non-success
+    /// statuses are errors; the answer carries the status, headers and decoded JSON.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        json: Option<&Value>,
+        opts: RequestOptions,
+    ) -> Result<RawResponse> {
+        let (status, headers, body) = self.send(method, path, query, json, opts).await?;
+        let json = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+        };
+        let headers = headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        Ok(RawResponse {
+            status,
+            headers,
+            json,
+        })
+    }
+
+    /// Sends a request and decodes `field` of the answer's JSON object.
+    pub(crate) async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&B>,
+        idempotency_key: Option<String>,
+        field: &str,
+    ) -> Result<T> {
+        let body = body
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
+        let opts = RequestOptions { idempotency_key };
+        let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
+        let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| unexpected(path, e))?;
+        let field_value = value.get_mut(field).map(Value::take).unwrap_or(Value::Null);
+        serde_json::from_value(field_value).map_err(|e| unexpected(path, e))
+    }
+
+    /// Sends a request and decodes the whole JSON answer.
+    pub(crate) async fn call_value<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&B>,
+        idempotency_key: Option<String>,
+    ) -> Result<Value> {
+        let body = body
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
+        let opts = RequestOptions { idempotency_key };
+        let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| unexpected(path, e))
+    }
+
+    fn http(&self) -> Result<reqwest::Client> {
+        let pid = std::process::id();
+        let mut slot = self
+            .inner
+            .http_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if slot.0 != pid {
+            *slot = (pid, self.inner.http.build()?);
+        }
+        Ok(slot.1.clone())
+    }
+
+    /// The retry loop. Returns the status, headers and body of a success.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        json: Option<&Value>,
+        opts: RequestOptions,
+    ) -> Result<(u16, HeaderMap, bytes::Bytes)> {
+        if !path.starts_with('/') {
+            return Err(Error::config(format!(
+                "the path '{path}' must start with '/'"
+            )));
+        }
+        let url = format!("{}{path}", self.inner.base_url);
+        // POSTs are retried only with an Idempotency-Key: generate one per call, reused by
+        // every retry of it.
+        let idempotency_key = (method == Method::POST).then(|| {
+            opts.idempotency_key
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        });
+        let may_retry = method == Method::GET
+            || method == Method::DELETE
+            || method == Method::HEAD
+            || idempotency_key.is_some();
+        let http = self.http()?;
+        let retry = self.inner.retry;
+        let mut attempt: u32 = 0;
+        let mut reloaded = false;
+        loop {
+            let key = self.inner.provider.current();
+            let (name, value) = auth_header_value(&key, self.inner.scheme);
+            let mut req = http.request(method.clone(), &url).header(name, value);
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            if let Some(k) = &idempotency_key {
+                req = req.header("idempotency-key", k);
+            }
+            if let Some(body) = json {
+                req = req.json(body);
+            }
+            let outcome = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    let body = resp.bytes().await.map_err(|e| self.transport_error(e));
+                    match body {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(self.transport_error(e)),
+            };
+            let (status, headers, body) = match outcome {
+                Ok(ok) => ok,
+                Err(err) => {
+                    let retryable = matches!(err, Error::Connection(_));
+                    if retryable && may_retry && attempt < retry.max_retries {
+                        let delay = backoff(&retry, attempt);
+                        tracing::debug!(target: "noorle", %method, path, attempt, ?delay, "connection error, retrying: {err}");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let request_id = header_str(&headers, "x-request-id").map(str::to_owned);
+            tracing::debug!(target: "noorle", %method, path, status, attempt, request_id = request_id.as_deref().unwrap_or(""), "response");
+            if (200..300).contains(&status) {
+                return Ok((status, headers, body));
+            }
+            // A rotated key file: the new key gets one more try.
+            if status == 401 && !reloaded && self.inner.provider.reload_after_rejection(&key) {
+                reloaded = true;
+                continue;
+            }
+            let wait = server_wait(&headers);
+            let err = ApiError::from_response(status, &body, request_id, wait);
+            if may_retry && is_retryable_status(status) && attempt < retry.max_retries {
+                let delay = match wait {
+                    Some(w) if w > retry.max_retry_after => return Err(Error::Api(Box::new(err))),
+                    Some(w) => w,
+                    None => backoff(&retry, attempt),
+                };
+                tracing::debug!(target: "noorle", %method, path, status, attempt, ?delay, "retrying");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(Error::Api(Box::new(err)));
+        }
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> Error {
+        let e = e.without_url();
+        if e.is_timeout() && !e.is_connect() {
+            Error::Timeout(format!(
+                "no complete answer within {:?}",
+                self.inner.timeout
+            ))
+        } else {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(": ");
+                msg.push_str(&s.to_string());
+                src = s.source();
+            }
+            Error::Connection(format!("{msg} (base URL {})", self.inner.base_url))
+        }
+    }
+}
+
+fn unexpected(path: &str, e: serde_json::Error) -> Error {
+    Error::Connection(format!("unexpected answer from {path}: {e}"))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+}
+
+/// `Retry-After` (seconds), else `X-RateLimit-Reset` (Unix seconds) on a 429.
+fn server_wait(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(s) =
+        header_str(headers, RETRY_AFTER.as_str()).and_then(|v| v.trim().parse::<f64>().ok())
+    {
+        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s));
+    }
+    let reset = header_str(headers, "x-ratelimit-reset")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let remaining = header_str(headers, "x-ratelimit-remaining")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    if remaining > 0 {
+        return None;
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now)))
+}
+
+/// Exponential backoff with full jitter: uniform in [0, min(max, base * 2^attempt)].
+fn backoff(p: &RetryPolicy, attempt: u32) -> Duration {
+    let cap = p
+        .base_delay
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(p.max_delay);
+    let ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::rng().random_range(0..=ms))
+}
+
+/// Percent-encodes one path segment, so an id can never change the path.
+pub(crate) fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `{"<field>": [...], "total", "limit", "offset"}` → a page.
+pub(crate) fn decode_page<T: DeserializeOwned>(mut v: Value, field: &str) -> Result<Page<T>> {
+    let items = v.get_mut(field).map(Value::take).unwrap_or_default();
+    let items: Vec<T> = serde_json::from_value(items).map_err(|e| unexpected(field, e))?;
+    let num = |k: &str| v.get(k).and_then(Value::as_u64);
+    Ok(Page {
+        total: num("total").unwrap_or(items.len() as u64),
+        limit: num("limit")
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(20),
+        offset: num("offset").unwrap_or(0),
+        items,
+    })
+}
+
+/// `{"api_key": {...}, "key": "ak-..."}` → the record and the parsed key.
+pub(crate) fn decode_created(mut v: Value, path: &str) -> Result<CreatedApiKey> {
+    let rec = v.get_mut("api_key").map(Value::take).unwrap_or_default();
+    let api_key = serde_json::from_value(rec).map_err(|e| unexpected(path, e))?;
+    let raw = zeroize::Zeroizing::new(match v.get_mut("key").map(Value::take) {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    });
+    let key = ApiKey::parse(&raw).map_err(|e| {
+        Error::Connection(format!(
+            "the server answered {path} with a malformed key: {e}"
+        ))
+    })?;
+    Ok(CreatedApiKey { api_key, key })
+}
+
+/// Walks pages from `start`, yielding items, until the last page or the first error.
+pub(crate) fn paginate<'a, T, F, Fut>(start: u64, fetch: F) -> impl Stream<Item = Result<T>> + 'a
+where
+    T: 'a,
+    F: Fn(u64) -> Fut + 'a,
+    Fut: Future<Output = Result<Page<T>>> + 'a,
+{
+    use futures_util::stream::{self, StreamExt};
+    stream::unfold(Some(start), move |next| {
+        let fut = next.map(&fetch);
+        async move {
+            match fut?.await {
+                Ok(page) => {
+                    let next = page.next_offset();
+                    Some((Ok(page.items), next))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    })
+    .flat_map(|r| match r {
+        Ok(items) => stream::iter(items.into_iter().map(Ok)).left_stream(),
+        Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let p = RetryPolicy::default();
+        for attempt in 0..20 {
+            let d = backoff(&p, attempt);
+            assert!(d <= Duration::from_secs(8));
+            assert!(d <= Duration::from_millis(500) * 2u32.pow(attempt.min(5)));
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_over_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(server_wait(&h), Some(Duration::from_secs(2)));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(server_wait(&h), Some(Duration::ZERO));
+    }
+}

@@ -1,0 +1,43 @@
+//! # noorle
+//!
+//! The Noorle API-key SDK: parse and validate keys, load them from the environment, secret files
+//! and profiles, attach them to requests, and manage keys and service accounts through the API,
+//! with retries, timeouts and typed errors.
+//!
+//! ```no_run
+//! # async fn demo() -> noorle::Result<()> {
+//! let client = noorle::Client::builder().build()?; // key from NOORLE_API_KEY, files or profile
+//! let me = client.whoami().await?;
+//! println!("calling as {} ({})", me.name, me.id);
+//! # Ok(()) }
+//! ```
+//!
+//! The Python, Node, C and Go packages are thin layers over this crate.
+
+pub mod blocking;
+mod client;
+mod error;
+mod headers;
+mod key;
+mod load;
+pub mod logging;
+pub mod models;
+pub mod ops;
+mod rotate;
+pub mod runtime;
+
+pub use client::{
+    ApiKeys, Client, ClientBuilder, RequestOptions, RetryPolicy, ServiceAccounts, DEFAULT_BASE_URL,
+    VERSION,
+};
+pub use error::{
+    redact_keys_in, ApiError, CredentialsNotFound, Error, ErrorInfo, ErrorKind, Result,
+};
+pub use headers::{auth_header, auth_headers, HeaderScheme};
+pub use key::{ApiKey, InvalidApiKey, InvalidKeyCode};
+pub use load::{
+    load_api_key, read_key_file, write_key_file, Env, KeySource, LoadOptions, LoadedKey,
+    SourceKind, DOCKER_SECRET_PATH, ENV_API_KEY, ENV_API_KEY_FILE, ENV_BASE_URL, ENV_PROFILE,
+};
+pub use reqwest::Method;
+pub use rotate::{RotateKeyFile, RotationReport};

@@ -1,0 +1,502 @@
+//! Finding the key: the loading chain of contract section 3.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{CredentialsNotFound, Error, Result};
+use crate::key::ApiKey;
+
+/// The variable holding the key.
+pub const ENV_API_KEY: &str = "NOORLE_API_KEY";
+/// The variable holding the path of a file with the key.
+pub const ENV_API_KEY_FILE: &str = "NOORLE_API_KEY_FILE";
+/// The variable choosing the profile.
+pub const ENV_PROFILE: &str = "NOORLE_PROFILE";
+/// The variable overriding the base URL.
+pub const ENV_BASE_URL: &str = "NOORLE_BASE_URL";
+/// systemd's credentials folder (`LoadCredential=`).
+pub const ENV_CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+/// The file name of the key in a credentials or secrets folder.
+pub const SECRET_FILE_NAME: &str = "noorle_api_key";
+/// Where Docker and Compose mount secrets.
+pub const DOCKER_SECRET_PATH: &str = "/run/secrets/noorle_api_key";
+/// A key file larger than this is refused: it cannot be a key.
+pub const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+/// Where the loader reads environment variables from.
+#[derive(Clone, Default)]
+pub enum Env {
+    /// The process environment.
+    #[default]
+    Process,
+    /// A fixed set of variables (tests, embedding).
+    Map(HashMap<String, String>),
+    /// No environment at all.
+    Empty,
+}
+
+impl Env {
+    /// A variable's value; empty values count as unset.
+    pub fn var(&self, name: &str) -> Option<String> {
+        let v = match self {
+            Self::Process => std::env::var(name).ok(),
+            Self::Map(m) => m.get(name).cloned(),
+            Self::Empty => None,
+        };
+        v.filter(|v| !v.is_empty())
+    }
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: show only the variable names.
+        match self {
+            Self::Process => f.write_str("Env::Process"),
+            Self::Map(m) => f
+                .debug_tuple("Env::Map")
+                .field(&m.keys().collect::<Vec<_>>())
+                .finish(),
+            Self::Empty => f.write_str("Env::Empty"),
+        }
+    }
+}
+
+/// Options of [`load_api_key`]. The default reads the process environment and the usual files.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// A key given directly: wins over everything.
+    pub api_key: Option<ApiKey>,
+    /// A key file given directly: wins over the environment.
+    pub api_key_file: Option<PathBuf>,
+    /// The profile to read from the credentials file (else `NOORLE_PROFILE`, else `default`).
+    pub profile: Option<String>,
+    /// Where environment variables come from.
+    pub env: Env,
+    /// The credentials file (default `$HOME/.noorle/credentials`).
+    pub credentials_file: Option<PathBuf>,
+    /// The Docker secret path; `None` skips it.
+    pub docker_secret: Option<PathBuf>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            api_key_file: None,
+            profile: None,
+            env: Env::Process,
+            credentials_file: None,
+            docker_secret: Some(PathBuf::from(DOCKER_SECRET_PATH)),
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Options that read nothing ambient: only what is set explicitly (a key, a file, or a
+    /// credentials file with a profile).
+    pub fn explicit_only() -> Self {
+        Self {
+            env: Env::Empty,
+            docker_secret: None,
+            ..Self::default()
+        }
+    }
+}
+
+/// Which source a key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Passed directly.
+    Explicit,
+    /// A key file passed directly.
+    File,
+    /// `NOORLE_API_KEY`.
+    Env,
+    /// The file named by `NOORLE_API_KEY_FILE`.
+    EnvFile,
+    /// `$CREDENTIALS_DIRECTORY/noorle_api_key`.
+    CredentialsDir,
+    /// `/run/secrets/noorle_api_key`.
+    DockerSecret,
+    /// A profile of `~/.noorle/credentials`.
+    Profile,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Explicit => "explicit",
+            Self::File => "file",
+            Self::Env => "env",
+            Self::EnvFile => "env_file",
+            Self::CredentialsDir => "credentials_dir",
+            Self::DockerSecret => "docker_secret",
+            Self::Profile => "profile",
+        }
+    }
+}
+
+/// Where a key came from: the kind, and the variable name, path or profile. Never the value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeySource {
+    pub kind: SourceKind,
+    /// The environment variable, when one was involved.
+    pub variable: Option<String>,
+    /// The file, when the key was read from one.
+    pub path: Option<PathBuf>,
+    /// The profile name, for `profile`.
+    pub profile: Option<String>,
+}
+
+impl KeySource {
+    fn new(kind: SourceKind) -> Self {
+        Self {
+            kind,
+            variable: None,
+            path: None,
+            profile: None,
+        }
+    }
+
+    /// A key passed directly.
+    pub fn explicit() -> Self {
+        Self::new(SourceKind::Explicit)
+    }
+
+    /// Whether the key lives in a file that may change (and so is re-read).
+    pub fn is_file(&self) -> bool {
+        matches!(
+            self.kind,
+            SourceKind::File
+                | SourceKind::EnvFile
+                | SourceKind::CredentialsDir
+                | SourceKind::DockerSecret
+        )
+    }
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.as_str())?;
+        if let Some(v) = &self.variable {
+            write!(f, " ${v}")?;
+        }
+        if let Some(p) = &self.path {
+            write!(f, " {}", p.display())?;
+        }
+        if let Some(p) = &self.profile {
+            write!(f, " [profile {p}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A key and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedKey {
+    pub key: ApiKey,
+    pub source: KeySource,
+    /// The profile's `base_url`, when the key came from a profile that sets one.
+    pub base_url: Option<String>,
+    /// Problems that did not stop loading (a key file readable by others, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Runs the loading chain; the first source that is set wins.
+pub fn load_api_key(opts: &LoadOptions) -> Result<LoadedKey> {
+    let mut searched = Vec::new();
+    let mut warnings = Vec::new();
+
+    if let Some(key) = &opts.api_key {
+        return Ok(loaded(
+            key.clone(),
+            KeySource::new(SourceKind::Explicit),
+            warnings,
+        ));
+    }
+    searched.push("the api_key option".to_owned());
+
+    if let Some(path) = &opts.api_key_file {
+        let key = read_key_file(path, &mut warnings)?;
+        let mut src = KeySource::new(SourceKind::File);
+        src.path = Some(path.clone());
+        return Ok(loaded(key, src, warnings));
+    }
+    searched.push("the api_key_file option".to_owned());
+
+    let env_key = opts.env.var(ENV_API_KEY);
+    let env_file = opts.env.var(ENV_API_KEY_FILE);
+    if env_key.is_some() && env_file.is_some() {
+        return Err(Error::config(format!(
+            "both {ENV_API_KEY} and {ENV_API_KEY_FILE} are set; set only one of them"
+        )));
+    }
+    if let Some(raw) = env_key {
+        let key = ApiKey::parse_loaded(&raw).map_err(|error| Error::InvalidApiKey {
+            error,
+            origin: Some(format!("environment variable {ENV_API_KEY}")),
+        })?;
+        let mut src = KeySource::new(SourceKind::Env);
+        src.variable = Some(ENV_API_KEY.to_owned());
+        return Ok(loaded(key, src, warnings));
+    }
+    searched.push(format!("environment variable {ENV_API_KEY}"));
+    if let Some(path) = env_file {
+        let path = PathBuf::from(path);
+        let key = read_key_file(&path, &mut warnings)?;
+        let mut src = KeySource::new(SourceKind::EnvFile);
+        src.variable = Some(ENV_API_KEY_FILE.to_owned());
+        src.path = Some(path);
+        return Ok(loaded(key, src, warnings));
+    }
+    searched.push(format!("environment variable {ENV_API_KEY_FILE}"));
+
+    match opts.env.var(ENV_CREDENTIALS_DIRECTORY) {
+        Some(dir) => {
+            let path = Path::new(&dir).join(SECRET_FILE_NAME);
+            if path.exists() {
+                let key = read_key_file(&path, &mut warnings)?;
+                let mut src = KeySource::new(SourceKind::CredentialsDir);
+                src.variable = Some(ENV_CREDENTIALS_DIRECTORY.to_owned());
+                src.path = Some(path);
+                return Ok(loaded(key, src, warnings));
+            }
+            searched.push(format!("{} (from ${ENV_CREDENTIALS_DIRECTORY})", path.display()));
+        }
+        None => searched.push(format!(
+            "${ENV_CREDENTIALS_DIRECTORY}/{SECRET_FILE_NAME} (${ENV_CREDENTIALS_DIRECTORY} is not set)"
+        )),
+    }
+
+    if let Some(path) = &opts.docker_secret {
+        if path.exists() {
+            let key = read_key_file(path, &mut warnings)?;
+            let mut src = KeySource::new(SourceKind::DockerSecret);
+            src.path = Some(path.clone());
+            return Ok(loaded(key, src, warnings));
+        }
+        searched.push(path.display().to_string());
+    }
+
+    let profile = opts
+        .profile
+        .clone()
+        .or_else(|| opts.env.var(ENV_PROFILE))
+        .unwrap_or_else(|| "default".to_owned());
+    let cred_file = opts.credentials_file.clone().or_else(|| {
+        opts.env
+            .var("HOME")
+            .map(|h| Path::new(&h).join(".noorle").join("credentials"))
+    });
+    match cred_file {
+        Some(path) => {
+            if path.exists() {
+                if let Some(found) = read_profile(&path, &profile, &mut warnings)? {
+                    let mut src = KeySource::new(SourceKind::Profile);
+                    src.path = Some(path);
+                    src.profile = Some(profile);
+                    let mut l = loaded(found.0, src, warnings);
+                    l.base_url = found.1;
+                    return Ok(l);
+                }
+                searched.push(format!(
+                    "{} [profile {profile}] (no api_key in that profile)",
+                    path.display()
+                ));
+            } else {
+                searched.push(format!("{} [profile {profile}]", path.display()));
+            }
+        }
+        None => searched.push(format!(
+            "~/.noorle/credentials [profile {profile}] ($HOME is not set)"
+        )),
+    }
+
+    Err(Error::CredentialsNotFound(CredentialsNotFound { searched }))
+}
+
+fn loaded(key: ApiKey, source: KeySource, warnings: Vec<String>) -> LoadedKey {
+    LoadedKey {
+        key,
+        source,
+        base_url: None,
+        warnings,
+    }
+}
+
+/// What identifies one version of a key file: when it changes, the file is re-read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+}
+
+impl FileStamp {
+    /// `metadata` follows symlinks, so swapping a `..data` symlink (Kubernetes) changes the inode.
+    pub(crate) fn of(path: &Path) -> std::io::Result<Self> {
+        let m = std::fs::metadata(path)?;
+        Ok(Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        })
+    }
+}
+
+/// Reads and validates a key file: refuses world-writable files, files over 4 KiB, with a NUL
+/// byte or not UTF-8; warns (through `tracing` and `warnings`) about files others can read.
+pub fn read_key_file(path: &Path, warnings: &mut Vec<String>) -> Result<ApiKey> {
+    read_key_file_stamped(path, warnings).map(|(k, _)| k)
+}
+
+pub(crate) fn read_key_file_stamped(
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(ApiKey, FileStamp)> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::config(format!("cannot read the key file {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::config(format!(
+            "the key file {shown} is not a regular file"
+        )));
+    }
+    check_mode(path, &meta, warnings)?;
+    if meta.len() > MAX_KEY_FILE_BYTES {
+        return Err(Error::config(format!(
+            "the key file {shown} is {} bytes; a key file holds one key (at most {MAX_KEY_FILE_BYTES} bytes)",
+            meta.len()
+        )));
+    }
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path)
+            .map_err(|e| Error::config(format!("cannot read the key file {shown}: {e}")))?,
+    );
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Err(Error::config(format!(
+            "the key file {shown} has a NUL byte at offset {i}; it must hold the key as text"
+        )));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| Error::config(format!("the key file {shown} is not UTF-8 text ({e})")))?;
+    let key = ApiKey::parse_loaded(text).map_err(|error| Error::InvalidApiKey {
+        error,
+        origin: Some(format!("file {shown}")),
+    })?;
+    let stamp =
+        FileStamp::of(path).map_err(|e| Error::config(format!("cannot stat {shown}: {e}")))?;
+    Ok((key, stamp))
+}
+
+// ssh's rule: world-writable is refused; readable by others is a warning when the file is ours
+// (mounted secrets owned by another user, as Kubernetes makes them, are left alone).
+fn check_mode(path: &Path, meta: &std::fs::Metadata, warnings: &mut Vec<String>) -> Result<()> {
+    let mode = meta.mode() & 0o777;
+    if mode & 0o002 != 0 {
+        return Err(Error::config(format!(
+            "the key file {} is world-writable (mode {mode:03o}); anyone could replace the key. Fix: chmod 600 {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if mode & 0o044 != 0 && meta.uid() == euid {
+        let w = format!(
+            "the key file {} is readable by group or others (mode {mode:03o}); fix: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+        tracing::warn!(target: "noorle", "{w}");
+        warnings.push(w);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ProfileEntry {
+    api_key: Option<String>,
+    base_url: Option<String>,
+}
+
+fn read_profile(
+    path: &Path,
+    profile: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<(ApiKey, Option<String>)>> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::config(format!("cannot read the credentials file {shown}: {e}")))?;
+    check_mode(path, &meta, warnings)?;
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            Error::config(format!("cannot read the credentials file {shown}: {e}"))
+        })?);
+    let mut table: HashMap<String, ProfileEntry> = toml::from_str(&text).map_err(|e| {
+        // toml's message quotes the offending line, which may hold a key: keep only the position.
+        let at = e
+            .span()
+            .map(|s| format!(" at byte {}", s.start))
+            .unwrap_or_default();
+        Error::config(format!(
+            "the credentials file {shown} is not valid TOML{at}"
+        ))
+    })?;
+    let Some(entry) = table.remove(profile) else {
+        return Ok(None);
+    };
+    let Some(raw) = entry.api_key.map(zeroize::Zeroizing::new) else {
+        return Ok(None);
+    };
+    let key = ApiKey::parse_loaded(&raw).map_err(|error| Error::InvalidApiKey {
+        error,
+        origin: Some(format!("{shown} [profile {profile}]")),
+    })?;
+    Ok(Some((key, entry.base_url)))
+}
+
+/// Writes `key` to `path` atomically with mode 0600: a temp file beside it, fsync, rename.
+pub fn write_key_file(path: &Path, key: &ApiKey) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |what: &str, e: std::io::Error| {
+        Error::config(format!("cannot {what} {}: {e}", tmp.display()))
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io("create", e))?;
+    f.write_all(key.expose_secret().as_bytes())
+        .and_then(|()| f.write_all(b"\n"))
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io("write", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::config(format!("cannot replace {}: {e}", path.display()))
+    })?;
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Opt-in logging to stderr, filtered by `NOORLE_LOG` (for the bindings and the CLI).
+//!
+//! Nothing the SDK logs contains a secret: keys appear redacted, header values are marked
+//! sensitive.
+
+/// Installs a stderr subscriber filtered by `NOORLE_LOG` (e.g. `debug`, `noorle=trace`), if the
+/// variable is set and no subscriber is installed yet. Returns whether one was installed.
+pub fn init_from_env() -> bool {
+    let Ok(filter) = std::env::var("NOORLE_LOG") else {
+        return false;
+    };
+    init(&filter)
+}
+
+/// Installs a stderr subscriber with the given filter, if none is installed yet.
+pub fn init(filter: &str) -> bool {
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_new(filter) else {
+        return false;
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init()
+        .is_ok()
+}

@@ -1,0 +1,59 @@
+//! One lazily built tokio runtime shared by the blocking client and the bindings.
+//!
+//! A forked child inherits the runtime's memory but none of its threads, so the runtime (and any
+//! connection pool tied to it) is unusable there. Each access checks the process id and builds a
+//! fresh runtime in a child; the parent's copy is leaked on purpose, since dropping it would try
+//! to join threads that do not exist in the child.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::runtime::Runtime;
+
+use crate::error::{Error, Result};
+
+static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// The shared runtime, built on first use (and again in a forked child).
+pub fn runtime() -> Result<Arc<Runtime>> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((owner, rt)) = slot.as_ref() {
+        if *owner == pid {
+            return Ok(rt.clone());
+        }
+    }
+    if let Some((_, stale)) = slot.take() {
+        std::mem::forget(stale);
+    }
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("noorle-rt")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::config(format!("cannot start the async runtime: {e}")))?,
+    );
+    *slot = Some((pid, rt.clone()));
+    Ok(rt)
+}
+
+/// Runs `fut` to completion on the shared runtime, blocking this thread. Must not be called from
+/// inside an async context.
+pub fn block_on<F: Future>(fut: F) -> Result<F::Output> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::config(
+            "a blocking Noorle call was made from inside an async runtime; use the async client there",
+        ));
+    }
+    Ok(runtime()?.block_on(fut))
+}
+
+/// Spawns `fut` on the shared runtime.
+pub fn spawn<F>(fut: F) -> Result<tokio::task::JoinHandle<F::Output>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Ok(runtime()?.spawn(fut))
+}
