@@ -288,7 +288,7 @@ impl Error {
     /// Whether the client's retry policy treats this error as transient.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Connection(_) => true,
+            Self::Connection(_) | Self::Timeout(_) => true,
             Self::Rotation { source, .. } => source.is_retryable(),
             _ => self.status().is_some_and(is_retryable_status),
         }

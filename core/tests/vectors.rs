@@ -1,5 +1,7 @@
 //! Every case of `testdata/api_keys.json`, the vectors all implementations share.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use noorle::{load_api_key, ApiKey, Env, ErrorKind, LoadOptions};
 use serde_json::Value;
 
@@ -20,7 +22,10 @@ fn valid_keys_parse() {
         assert_eq!(k.expose_secret_part(), c["secret"].as_str().unwrap());
         assert_eq!(k.redacted(), c["redacted"].as_str().unwrap());
         assert_eq!(format!("{k}"), c["redacted"].as_str().unwrap());
-        assert_eq!(format!("{k:?}"), format!("ApiKey({:?})", c["redacted"].as_str().unwrap()));
+        assert_eq!(
+            format!("{k:?}"),
+            format!("ApiKey({:?})", c["redacted"].as_str().unwrap())
+        );
         assert_eq!(k.expose_secret(), input);
         assert_eq!(input.parse::<ApiKey>().unwrap(), k);
     }
@@ -34,13 +39,21 @@ fn invalid_keys_fail_with_code_and_position() {
     for c in cases {
         let input = c["input"].as_str().unwrap();
         let e = ApiKey::parse(input).expect_err(input);
-        assert_eq!(e.code().as_str(), c["error"].as_str().unwrap(), "{input:?}: {e}");
+        assert_eq!(
+            e.code().as_str(),
+            c["error"].as_str().unwrap(),
+            "{input:?}: {e}"
+        );
         if let Some(pos) = c.get("position").and_then(Value::as_u64) {
             assert_eq!(e.position() as u64, pos, "{input:?}: {e}");
         }
         // The message never repeats the secret part of an otherwise well-formed key.
         let shown = e.to_string();
-        for secret in ["s9t0u1v2w3x4y5z6", "Zx9Qw2Er7Ty4Ui1Op8As5Df3Gh6Jk0Lm", "s9t0u1v2w3x4y5z"] {
+        for secret in [
+            "s9t0u1v2w3x4y5z6",
+            "Zx9Qw2Er7Ty4Ui1Op8As5Df3Gh6Jk0Lm",
+            "s9t0u1v2w3x4y5z",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }
@@ -54,13 +67,20 @@ fn load_cases_strip_whitespace_only() {
         // From the environment...
         let mut vars = std::collections::HashMap::new();
         vars.insert("NOORLE_API_KEY".to_owned(), raw.to_owned());
-        let opts = LoadOptions { env: Env::Map(vars), docker_secret: None, ..LoadOptions::default() };
+        let opts = LoadOptions {
+            env: Env::Map(vars),
+            docker_secret: None,
+            ..LoadOptions::default()
+        };
         let from_env = load_api_key(&opts);
         // ...and from a file.
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("key");
         std::fs::write(&file, raw).unwrap();
-        let opts = LoadOptions { api_key_file: Some(file), ..LoadOptions::explicit_only() };
+        let opts = LoadOptions {
+            api_key_file: Some(file),
+            ..LoadOptions::explicit_only()
+        };
         let from_file = load_api_key(&opts);
         for got in [from_env, from_file] {
             match (c.get("key").and_then(Value::as_str), got) {

@@ -488,10 +488,12 @@ impl Client {
             let (status, headers, body) = match outcome {
                 Ok(ok) => ok,
                 Err(err) => {
-                    let retryable = matches!(err, Error::Connection(_));
+                    // A timed-out attempt is retried like a dropped connection (the POST's
+                    // Idempotency-Key makes that safe); the last one's error is returned.
+                    let retryable = matches!(err, Error::Connection(_) | Error::Timeout(_));
                     if retryable && may_retry && attempt < retry.max_retries {
                         let delay = backoff(&retry, attempt);
-                        tracing::debug!(target: "noorle", %method, path, attempt, ?delay, "connection error, retrying: {err}");
+                        tracing::debug!(target: "noorle", %method, path, attempt, ?delay, "transport error, retrying: {err}");
                         tokio::time::sleep(delay).await;
                         attempt += 1;
                         continue;

@@ -1,0 +1,278 @@
+//! The loading chain (contract section 3), with temp files and an isolated environment: tests
+//! never touch the process environment, so they cannot race.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use noorle::{load_api_key, Env, ErrorKind, LoadOptions, SourceKind};
+
+const K1: &str = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+const K2: &str = "ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0Zx9Qw2Er7Ty4Ui1Op8As5Df3Gh6Jk0Lm";
+const K3: &str = "ak-ffffffffffffffffffffffffffffffffzZ9zZ9zZ9zZ9zZ9zZ9";
+
+fn env(pairs: &[(&str, &str)]) -> Env {
+    Env::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<HashMap<_, _>>(),
+    )
+}
+
+fn write(path: &Path, text: &str, mode: u32) -> PathBuf {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path.to_owned()
+}
+
+fn opts(e: Env, dir: &Path) -> LoadOptions {
+    LoadOptions {
+        env: e,
+        docker_secret: Some(dir.join("run-secrets/noorle_api_key")),
+        ..LoadOptions::default()
+    }
+}
+
+#[test]
+fn order_of_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let home = d.join("home");
+    write(
+        &home.join(".noorle/credentials"),
+        &format!("[default]\napi_key = \"{K3}\"\n"),
+        0o600,
+    );
+    let docker = write(
+        &d.join("run-secrets/noorle_api_key"),
+        &format!("{K2}\n"),
+        0o600,
+    );
+    let creds = write(&d.join("creds/noorle_api_key"), &format!("{K1}\n"), 0o600);
+    let home_s = home.to_str().unwrap();
+    let creds_dir = d.join("creds");
+
+    // Profile is the last resort.
+    let l = load_api_key(&LoadOptions {
+        docker_secret: None,
+        ..opts(env(&[("HOME", home_s)]), d)
+    })
+    .unwrap();
+    assert_eq!(
+        (l.source.kind, l.key.expose_secret()),
+        (SourceKind::Profile, K3)
+    );
+    assert_eq!(l.source.profile.as_deref(), Some("default"));
+    // Docker secret beats the profile.
+    let l = load_api_key(&opts(env(&[("HOME", home_s)]), d)).unwrap();
+    assert_eq!(
+        (l.source.kind, l.source.path.as_deref()),
+        (SourceKind::DockerSecret, Some(docker.as_path()))
+    );
+    // $CREDENTIALS_DIRECTORY beats the Docker secret.
+    let e = env(&[
+        ("HOME", home_s),
+        ("CREDENTIALS_DIRECTORY", creds_dir.to_str().unwrap()),
+    ]);
+    let l = load_api_key(&opts(e, d)).unwrap();
+    assert_eq!(
+        (l.source.kind, l.source.path.as_deref()),
+        (SourceKind::CredentialsDir, Some(creds.as_path()))
+    );
+    // NOORLE_API_KEY_FILE beats that.
+    let f = write(&d.join("f/key"), K2, 0o600);
+    let e = env(&[
+        ("HOME", home_s),
+        ("CREDENTIALS_DIRECTORY", creds_dir.to_str().unwrap()),
+        ("NOORLE_API_KEY_FILE", f.to_str().unwrap()),
+    ]);
+    let l = load_api_key(&opts(e, d)).unwrap();
+    assert_eq!(
+        (l.source.kind, l.source.variable.as_deref()),
+        (SourceKind::EnvFile, Some("NOORLE_API_KEY_FILE"))
+    );
+    // NOORLE_API_KEY beats that (when the file variable is unset).
+    let e = env(&[("HOME", home_s), ("NOORLE_API_KEY", &format!("{K1}\n"))]);
+    let l = load_api_key(&opts(e.clone(), d)).unwrap();
+    assert_eq!(
+        (l.source.kind, l.key.expose_secret()),
+        (SourceKind::Env, K1)
+    );
+    // An explicit file beats the environment, an explicit key beats everything.
+    let l = load_api_key(&LoadOptions {
+        api_key_file: Some(f.clone()),
+        ..opts(e.clone(), d)
+    })
+    .unwrap();
+    assert_eq!(l.source.kind, SourceKind::File);
+    let l = load_api_key(&LoadOptions {
+        api_key: Some(K3.parse().unwrap()),
+        api_key_file: Some(f),
+        ..opts(e, d)
+    })
+    .unwrap();
+    assert_eq!(l.source.kind, SourceKind::Explicit);
+    // Provenance never shows the key.
+    for shown in [format!("{l:?}"), l.source.to_string()] {
+        assert!(!shown.contains("zZ9zZ9zZ9"), "{shown}");
+    }
+}
+
+#[test]
+fn both_env_variables_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir.path().join("key"), K1, 0o600);
+    let e = env(&[
+        ("NOORLE_API_KEY", K2),
+        ("NOORLE_API_KEY_FILE", f.to_str().unwrap()),
+    ]);
+    let err = load_api_key(&opts(e, dir.path())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("NOORLE_API_KEY ") && msg.contains("NOORLE_API_KEY_FILE"),
+        "{msg}"
+    );
+    assert!(!msg.contains("Zx9Qw2"), "{msg}");
+}
+
+#[test]
+fn nothing_found_lists_every_place_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let err =
+        load_api_key(&opts(env(&[("HOME", home.to_str().unwrap())]), dir.path())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsNotFound);
+    let searched = err.searched().unwrap();
+    let expect = [
+        "api_key option",
+        "api_key_file option",
+        "NOORLE_API_KEY",
+        "NOORLE_API_KEY_FILE",
+        "CREDENTIALS_DIRECTORY",
+        "run-secrets/noorle_api_key",
+        ".noorle/credentials [profile default]",
+    ];
+    assert_eq!(searched.len(), expect.len(), "{searched:?}");
+    for (place, want) in searched.iter().zip(expect) {
+        assert!(place.contains(want), "{place} should mention {want}");
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("1. ") && msg.contains("7. "), "{msg}");
+}
+
+#[test]
+fn profile_is_chosen_by_option_or_variable_and_can_set_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    write(
+        &home.join(".noorle/credentials"),
+        &format!("[default]\napi_key = \"{K1}\"\n\n[staging]\napi_key = \"{K2}\"\nbase_url = \"http://127.0.0.1:9\"\n"),
+        0o600,
+    );
+    let h = home.to_str().unwrap();
+    let l = load_api_key(&opts(
+        env(&[("HOME", h), ("NOORLE_PROFILE", "staging")]),
+        dir.path(),
+    ))
+    .unwrap();
+    assert_eq!(l.key.expose_secret(), K2);
+    assert_eq!(l.base_url.as_deref(), Some("http://127.0.0.1:9"));
+    let o = LoadOptions {
+        profile: Some("default".into()),
+        ..opts(
+            env(&[("HOME", h), ("NOORLE_PROFILE", "staging")]),
+            dir.path(),
+        )
+    };
+    assert_eq!(load_api_key(&o).unwrap().key.expose_secret(), K1);
+    let o = LoadOptions {
+        profile: Some("missing".into()),
+        ..opts(env(&[("HOME", h)]), dir.path())
+    };
+    let err = load_api_key(&o).unwrap_err();
+    assert!(err.to_string().contains("profile missing"), "{err}");
+}
+
+#[test]
+fn bad_profile_file_does_not_echo_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    write(
+        &home.join(".noorle/credentials"),
+        &format!("[default\napi_key = \"{K1}\""),
+        0o600,
+    );
+    let err =
+        load_api_key(&opts(env(&[("HOME", home.to_str().unwrap())]), dir.path())).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(!err.to_string().contains("s9t0u1"), "{err}");
+}
+
+#[test]
+fn unsafe_or_strange_files_are_refused_or_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let load_file = |p: PathBuf| {
+        load_api_key(&LoadOptions {
+            api_key_file: Some(p),
+            ..LoadOptions::explicit_only()
+        })
+    };
+
+    let err = load_file(write(&d.join("ww"), K1, 0o666)).unwrap_err();
+    assert!(
+        err.kind() == ErrorKind::Config && err.to_string().contains("world-writable"),
+        "{err}"
+    );
+
+    let l = load_file(write(&d.join("gr"), K1, 0o644)).unwrap();
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert!(l.warnings[0].contains("chmod 600"));
+    assert!(load_file(write(&d.join("ok"), K1, 0o600))
+        .unwrap()
+        .warnings
+        .is_empty());
+
+    let big = format!("{K1}\n{}", " ".repeat(5000));
+    let err = load_file(write(&d.join("big"), &big, 0o600)).unwrap_err();
+    assert!(err.to_string().contains("4096"), "{err}");
+
+    let err = load_file(write(&d.join("nul"), &format!("{K1}\0"), 0o600)).unwrap_err();
+    assert!(err.to_string().contains("NUL"), "{err}");
+
+    std::fs::write(d.join("latin1"), b"ak-\xe9\xe9").unwrap();
+    std::fs::set_permissions(d.join("latin1"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let err = load_file(d.join("latin1")).unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+
+    let err = load_file(d.join("absent")).unwrap_err();
+    assert!(
+        err.kind() == ErrorKind::Config && err.to_string().contains("absent"),
+        "{err}"
+    );
+
+    let err = load_file(write(&d.join("quoted"), &format!("\"{K1}\"\n"), 0o600)).unwrap_err();
+    assert_eq!(err.code(), Some("quoted"));
+    assert!(err.to_string().contains("quoted"), "{err}");
+    assert!(!err.to_string().contains("s9t0u1"), "{err}");
+}
+
+#[test]
+fn invalid_env_value_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let err =
+        load_api_key(&opts(env(&[("NOORLE_API_KEY", "Bearer xyz")]), dir.path())).unwrap_err();
+    assert_eq!(err.code(), Some("scheme_prefix"));
+    assert!(err.to_string().contains("NOORLE_API_KEY"), "{err}");
+}
+
+#[test]
+fn explicit_only_ignores_ambient_sources() {
+    let err = load_api_key(&LoadOptions::explicit_only()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialsNotFound);
+}
