@@ -1,0 +1,50 @@
+# The two commands a fresh clone needs (see README.md):
+#   make demo   - the quickstart in every language against a local server
+#   make test   - every test of every language
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+WITH_SERVER := scripts/with-devserver
+
+.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean
+
+test: lint rust-test contract python-test node-test c-test go-test
+	@echo "make test: every suite passed"
+
+# Rust: core, local server, CLI, C ABI (their tests start in-process servers).
+rust-test:
+	cargo build --quiet --workspace --bins
+	cargo test --quiet
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --quiet --all-targets -- -D warnings
+
+# The local server fuzzed against spec/openapi.yaml.
+contract:
+	$(WITH_SERVER) scripts/contract-test
+
+python-test:
+	$(WITH_SERVER) bindings-python/test.sh
+
+node-test:
+	$(WITH_SERVER) bindings-node/test.sh
+
+c-test:
+	$(WITH_SERVER) bindings-c/test.sh
+
+go-test:
+	$(WITH_SERVER) bindings-go/test.sh
+
+# The static library the Go module links (release build, placed inside the module).
+go:
+	bindings-go/build-lib.sh
+
+demo:
+	scripts/demo
+
+bench:
+	scripts/bench
+
+clean:
+	cargo clean
+	rm -rf bindings-python/.venv bindings-node/node_modules

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The local server's authenticated GET /v1/api-keys/self against an axum hello-world, both
+# release builds, loaded by wrk in the same run, alternating, 5 rounds each; medians and ratio.
+# Goal: >= 0.5x the hello-world's throughput.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! command -v wrk >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+fi
+cargo build --quiet --release -p noorle-dev-server -p noorle-bench --bin noorle-dev-server --bin hello
+T="${CARGO_TARGET_DIR:-target}/release"
+tmp=$(mktemp -d); pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+hex="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+secret="$(head -c 1024 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z0-9')"
+key="ak-${hex}${secret:0:32}"
+
+start() { # start BIN ARGS... -> prints URL
+    "$@" >"$tmp/out.$#" 2>/dev/null &
+    pids+=($!)
+    for _ in $(seq 100); do
+        line=$(head -n1 "$tmp/out.$#" 2>/dev/null || true)
+        [ -n "$line" ] && { echo "${line#listening on }"; return; }
+        sleep 0.1
+    done
+    echo "server did not start" >&2; exit 1
+}
+dev=$(NOORLE_DEV_ROOT_KEY="$key" start "$T/noorle-dev-server" --bind 127.0.0.1:0)
+hello=$(start "$T/hello")
+
+rps() { wrk -t1 -c64 -d4s "$@" | awk '/Requests\/sec/ {print $2}'; }
+d=(); h=()
+for _ in 1 2 3 4 5; do
+    d+=("$(rps -H "X-API-Key: $key" "$dev/v1/api-keys/self")")
+    h+=("$(rps "$hello/")")
+done
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+md=$(med "${d[@]}"); mh=$(med "${h[@]}")
+echo "dev server GET /v1/api-keys/self (authenticated): median ${md} req/s   rounds: ${d[*]}"
+echo "axum hello-world GET /:                           median ${mh} req/s   rounds: ${h[*]}"
+awk -v a="$md" -v b="$mh" 'BEGIN {printf "ratio dev-server/hello: %.2f (goal >= 0.5)\n", a/b}'
