@@ -36,8 +36,10 @@ pub use error::{
 pub use headers::{auth_header, auth_headers, HeaderScheme};
 pub use key::{ApiKey, InvalidApiKey, InvalidKeyCode};
 pub use load::{
-    load_api_key, read_key_file, write_key_file, Env, KeySource, LoadOptions, LoadedKey,
-    SourceKind, DOCKER_SECRET_PATH, ENV_API_KEY, ENV_API_KEY_FILE, ENV_BASE_URL, ENV_PROFILE,
+    credentials_path, load_api_key, locate_api_key, read_key_file, write_key_file, write_profile,
+    Env, KeySource, LoadOptions, LoadedKey, SourceKind, DOCKER_SECRET_PATH, ENV_API_KEY,
+    ENV_API_KEY_FILE, ENV_BASE_URL, ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE, MAX_KEY_FILE_BYTES,
+    SECRET_FILE_NAME,
 };
 pub use reqwest::Method;
-pub use rotate::{RotateKeyFile, RotationReport};
+pub use rotate::{RotateKeyFile, RotationReport, MAX_GRACE};

@@ -209,78 +209,121 @@ pub struct LoadedKey {
 
 /// Runs the loading chain; the first source that is set wins.
 pub fn load_api_key(opts: &LoadOptions) -> Result<LoadedKey> {
-    let mut searched = Vec::new();
+    let (source, mut searched) = locate(opts)?;
     let mut warnings = Vec::new();
+    let key = match source.kind {
+        SourceKind::Explicit => opts.api_key.clone(),
+        SourceKind::Env => {
+            let raw = zeroize::Zeroizing::new(opts.env.var(ENV_API_KEY).unwrap_or_default());
+            Some(
+                ApiKey::parse_loaded(&raw).map_err(|error| Error::InvalidApiKey {
+                    error,
+                    origin: Some(format!("environment variable {ENV_API_KEY}")),
+                })?,
+            )
+        }
+        SourceKind::Profile => {
+            let (path, profile) = (
+                source.path.clone().unwrap_or_default(),
+                source.profile.clone().unwrap_or_default(),
+            );
+            match read_profile(&path, &profile, &mut warnings)? {
+                Some((key, base_url)) => {
+                    let mut l = loaded(key, source, warnings);
+                    l.base_url = base_url;
+                    return Ok(l);
+                }
+                None => {
+                    searched.push(format!(
+                        "{} [profile {profile}] (no api_key in that profile)",
+                        path.display()
+                    ));
+                    return Err(Error::CredentialsNotFound(CredentialsNotFound { searched }));
+                }
+            }
+        }
+        _ => match &source.path {
+            Some(path) => Some(read_key_file(path, &mut warnings)?),
+            None => None,
+        },
+    };
+    let key = key.ok_or_else(|| Error::config(format!("no key at the located source {source}")))?;
+    Ok(loaded(key, source, warnings))
+}
 
-    if let Some(key) = &opts.api_key {
-        return Ok(loaded(
-            key.clone(),
-            KeySource::new(SourceKind::Explicit),
-            warnings,
-        ));
+/// Which source the chain would use, without reading or validating the key (for diagnostics
+/// such as `noorle doctor`). Fails like [`load_api_key`] when no source is set.
+pub fn locate_api_key(opts: &LoadOptions) -> Result<KeySource> {
+    locate(opts).map(|(s, _)| s)
+}
+
+// The chain's order lives here once; returns the source and every place looked at before it.
+fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
+    let mut searched = Vec::new();
+    let with = |kind, variable: Option<&str>, path: Option<PathBuf>| {
+        let mut s = KeySource::new(kind);
+        s.variable = variable.map(str::to_owned);
+        s.path = path;
+        s
+    };
+
+    if opts.api_key.is_some() {
+        return Ok((KeySource::new(SourceKind::Explicit), searched));
     }
     searched.push("the api_key option".to_owned());
-
     if let Some(path) = &opts.api_key_file {
-        let key = read_key_file(path, &mut warnings)?;
-        let mut src = KeySource::new(SourceKind::File);
-        src.path = Some(path.clone());
-        return Ok(loaded(key, src, warnings));
+        return Ok((with(SourceKind::File, None, Some(path.clone())), searched));
     }
     searched.push("the api_key_file option".to_owned());
 
-    let env_key = opts.env.var(ENV_API_KEY);
-    let env_file = opts.env.var(ENV_API_KEY_FILE);
-    if env_key.is_some() && env_file.is_some() {
-        return Err(Error::config(format!(
-            "both {ENV_API_KEY} and {ENV_API_KEY_FILE} are set; set only one of them"
-        )));
-    }
-    if let Some(raw) = env_key {
-        let key = ApiKey::parse_loaded(&raw).map_err(|error| Error::InvalidApiKey {
-            error,
-            origin: Some(format!("environment variable {ENV_API_KEY}")),
-        })?;
-        let mut src = KeySource::new(SourceKind::Env);
-        src.variable = Some(ENV_API_KEY.to_owned());
-        return Ok(loaded(key, src, warnings));
-    }
-    searched.push(format!("environment variable {ENV_API_KEY}"));
-    if let Some(path) = env_file {
-        let path = PathBuf::from(path);
-        let key = read_key_file(&path, &mut warnings)?;
-        let mut src = KeySource::new(SourceKind::EnvFile);
-        src.variable = Some(ENV_API_KEY_FILE.to_owned());
-        src.path = Some(path);
-        return Ok(loaded(key, src, warnings));
-    }
-    searched.push(format!("environment variable {ENV_API_KEY_FILE}"));
+    // A profile chosen explicitly is an explicit choice too: it wins over the environment.
+    if opts.profile.is_none() {
+        let env_key = opts.env.var(ENV_API_KEY);
+        let env_file = opts.env.var(ENV_API_KEY_FILE);
+        if env_key.is_some() && env_file.is_some() {
+            return Err(Error::config(format!(
+                "both {ENV_API_KEY} and {ENV_API_KEY_FILE} are set; set only one of them"
+            )));
+        }
+        if env_key.is_some() {
+            return Ok((with(SourceKind::Env, Some(ENV_API_KEY), None), searched));
+        }
+        searched.push(format!("environment variable {ENV_API_KEY}"));
+        if let Some(path) = env_file {
+            return Ok((
+                with(
+                    SourceKind::EnvFile,
+                    Some(ENV_API_KEY_FILE),
+                    Some(path.into()),
+                ),
+                searched,
+            ));
+        }
+        searched.push(format!("environment variable {ENV_API_KEY_FILE}"));
 
-    match opts.env.var(ENV_CREDENTIALS_DIRECTORY) {
-        Some(dir) => {
-            let path = Path::new(&dir).join(SECRET_FILE_NAME);
-            if path.exists() {
-                let key = read_key_file(&path, &mut warnings)?;
-                let mut src = KeySource::new(SourceKind::CredentialsDir);
-                src.variable = Some(ENV_CREDENTIALS_DIRECTORY.to_owned());
-                src.path = Some(path);
-                return Ok(loaded(key, src, warnings));
+        match opts.env.var(ENV_CREDENTIALS_DIRECTORY) {
+            Some(dir) => {
+                let path = Path::new(&dir).join(SECRET_FILE_NAME);
+                if path.exists() {
+                    let s = with(SourceKind::CredentialsDir, Some(ENV_CREDENTIALS_DIRECTORY), Some(path));
+                    return Ok((s, searched));
+                }
+                searched.push(format!("{} (from ${ENV_CREDENTIALS_DIRECTORY})", path.display()));
             }
-            searched.push(format!("{} (from ${ENV_CREDENTIALS_DIRECTORY})", path.display()));
+            None => searched.push(format!(
+                "${ENV_CREDENTIALS_DIRECTORY}/{SECRET_FILE_NAME} (${ENV_CREDENTIALS_DIRECTORY} is not set)"
+            )),
         }
-        None => searched.push(format!(
-            "${ENV_CREDENTIALS_DIRECTORY}/{SECRET_FILE_NAME} (${ENV_CREDENTIALS_DIRECTORY} is not set)"
-        )),
-    }
 
-    if let Some(path) = &opts.docker_secret {
-        if path.exists() {
-            let key = read_key_file(path, &mut warnings)?;
-            let mut src = KeySource::new(SourceKind::DockerSecret);
-            src.path = Some(path.clone());
-            return Ok(loaded(key, src, warnings));
+        if let Some(path) = &opts.docker_secret {
+            if path.exists() {
+                return Ok((
+                    with(SourceKind::DockerSecret, None, Some(path.clone())),
+                    searched,
+                ));
+            }
+            searched.push(path.display().to_string());
         }
-        searched.push(path.display().to_string());
     }
 
     let profile = opts
@@ -288,36 +331,32 @@ pub fn load_api_key(opts: &LoadOptions) -> Result<LoadedKey> {
         .clone()
         .or_else(|| opts.env.var(ENV_PROFILE))
         .unwrap_or_else(|| "default".to_owned());
-    let cred_file = opts.credentials_file.clone().or_else(|| {
+    match credentials_path(opts) {
+        Some(path) if path.exists() => {
+            let mut s = with(SourceKind::Profile, None, Some(path));
+            s.profile = Some(profile);
+            Ok((s, searched))
+        }
+        Some(path) => {
+            searched.push(format!("{} [profile {profile}]", path.display()));
+            Err(Error::CredentialsNotFound(CredentialsNotFound { searched }))
+        }
+        None => {
+            searched.push(format!(
+                "~/.noorle/credentials [profile {profile}] ($HOME is not set)"
+            ));
+            Err(Error::CredentialsNotFound(CredentialsNotFound { searched }))
+        }
+    }
+}
+
+/// The credentials file: the option, else `$HOME/.noorle/credentials`.
+pub fn credentials_path(opts: &LoadOptions) -> Option<PathBuf> {
+    opts.credentials_file.clone().or_else(|| {
         opts.env
             .var("HOME")
             .map(|h| Path::new(&h).join(".noorle").join("credentials"))
-    });
-    match cred_file {
-        Some(path) => {
-            if path.exists() {
-                if let Some(found) = read_profile(&path, &profile, &mut warnings)? {
-                    let mut src = KeySource::new(SourceKind::Profile);
-                    src.path = Some(path);
-                    src.profile = Some(profile);
-                    let mut l = loaded(found.0, src, warnings);
-                    l.base_url = found.1;
-                    return Ok(l);
-                }
-                searched.push(format!(
-                    "{} [profile {profile}] (no api_key in that profile)",
-                    path.display()
-                ));
-            } else {
-                searched.push(format!("{} [profile {profile}]", path.display()));
-            }
-        }
-        None => searched.push(format!(
-            "~/.noorle/credentials [profile {profile}] ($HOME is not set)"
-        )),
-    }
-
-    Err(Error::CredentialsNotFound(CredentialsNotFound { searched }))
+    })
 }
 
 fn loaded(key: ApiKey, source: KeySource, warnings: Vec<String>) -> LoadedKey {
@@ -465,6 +504,61 @@ fn read_profile(
 
 /// Writes `key` to `path` atomically with mode 0600: a temp file beside it, fsync, rename.
 pub fn write_key_file(path: &Path, key: &ApiKey) -> Result<()> {
+    let text = zeroize::Zeroizing::new(format!("{}\n", key.expose_secret()));
+    write_private(path, text.as_bytes())
+}
+
+/// Stores `key` (and `base_url`, if given) as `profile` in the credentials file at `path`,
+/// keeping its other profiles; atomic, mode 0600, the folder created with mode 0700.
+pub fn write_profile(
+    path: &Path,
+    profile: &str,
+    key: &ApiKey,
+    base_url: Option<&str>,
+) -> Result<()> {
+    let shown = path.display();
+    let mut table = if path.exists() {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::config(format!("cannot read {shown}: {e}")))?,
+        );
+        toml::from_str::<toml::Table>(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| format!(" at byte {}", s.start))
+                .unwrap_or_default();
+            Error::config(format!("{shown} is not valid TOML{at}; fix or remove it"))
+        })?
+    } else {
+        toml::Table::new()
+    };
+    let mut entry = toml::Table::new();
+    entry.insert(
+        "api_key".into(),
+        toml::Value::String(key.expose_secret().to_owned()),
+    );
+    if let Some(url) = base_url {
+        entry.insert("base_url".into(), toml::Value::String(url.to_owned()));
+    }
+    table.insert(profile.to_owned(), toml::Value::Table(entry));
+    let text = zeroize::Zeroizing::new(
+        toml::to_string(&table)
+            .map_err(|e| Error::config(format!("cannot encode {shown}: {e}")))?,
+    );
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    write_private(path, text.as_bytes())
+}
+
+// Temp file beside the target (same file system), mode 0600 from creation, fsync, rename, then
+// fsync the folder so the rename itself is durable.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path
@@ -476,25 +570,29 @@ pub fn write_key_file(path: &Path, key: &ApiKey) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
     let io = |what: &str, e: std::io::Error| {
         Error::config(format!("cannot {what} {}: {e}", tmp.display()))
     };
-    let mut f = std::fs::OpenOptions::new()
+    let written = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(|e| io("create", e))?;
-    f.write_all(key.expose_secret().as_bytes())
-        .and_then(|()| f.write_all(b"\n"))
-        .and_then(|()| f.sync_all())
-        .map_err(|e| io("write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+        .map_err(|e| io("create", e))
+        .and_then(|mut f| {
+            f.write_all(bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| io("write", e))
+        })
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| Error::config(format!("cannot replace {}: {e}", path.display())))
+        });
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::config(format!("cannot replace {}: {e}", path.display()))
-    })?;
-    // Make the rename itself durable.
+    }
+    written?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }

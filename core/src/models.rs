@@ -342,3 +342,34 @@ impl RawResponse {
             .map(|(_, v)| v.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_and_enum_values_are_tolerated() {
+        let rec: ApiKeyRecord = serde_json::from_value(serde_json::json!({
+            "id": "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4", "name": "n", "status": "suspended",
+            "owner": {"type": "team", "id": "t1"}, "scope": {"type": "account"},
+            "permissions": ["read", "admin"], "created_at": "2026-03-22T10:30:45Z",
+            "a_future_field": {"x": 1}
+        }))
+        .unwrap();
+        assert_eq!(rec.status, KeyStatus::Other("suspended".into()));
+        assert_eq!(rec.owner.kind.as_str(), "team");
+        assert_eq!(
+            rec.permissions,
+            vec![Permission::Read, Permission::Other("admin".into())]
+        );
+        // And they serialise back to the raw string.
+        assert_eq!(serde_json::to_value(&rec.status).unwrap(), "suspended");
+    }
+
+    #[test]
+    fn errors_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<crate::Error>();
+        assert_send_sync::<crate::Client>();
+    }
+}

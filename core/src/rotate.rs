@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 use crate::load::write_key_file;
 use crate::models::RotateApiKey;
 
+/// The longest grace period the API accepts (7 days).
+pub const MAX_GRACE: Duration = Duration::from_secs(604_800);
+
 /// What to rotate and where to put the new key.
 #[derive(Debug, Clone)]
 pub struct RotateKeyFile {
@@ -52,6 +55,12 @@ impl Client {
                     .id
             }
         };
+        if params.grace > MAX_GRACE {
+            return Err(Error::config(format!(
+                "the grace period {:?} is longer than the 7 days the API allows",
+                params.grace
+            )));
+        }
         let grace = u32::try_from(params.grace.as_secs()).unwrap_or(u32::MAX);
         let rotated = self
             .api_keys()

@@ -276,3 +276,90 @@ fn explicit_only_ignores_ambient_sources() {
     let err = load_api_key(&LoadOptions::explicit_only()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CredentialsNotFound);
 }
+
+#[test]
+fn an_explicit_profile_wins_over_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    write(
+        &home.join(".noorle/credentials"),
+        &format!("[work]\napi_key = \"{K2}\"\n"),
+        0o600,
+    );
+    let e = env(&[("HOME", home.to_str().unwrap()), ("NOORLE_API_KEY", K1)]);
+    let o = LoadOptions {
+        profile: Some("work".into()),
+        ..opts(e.clone(), dir.path())
+    };
+    let l = load_api_key(&o).unwrap();
+    assert_eq!(
+        (l.source.kind, l.key.expose_secret()),
+        (SourceKind::Profile, K2)
+    );
+    assert_eq!(
+        noorle::locate_api_key(&o).unwrap().kind,
+        SourceKind::Profile
+    );
+    // NOORLE_PROFILE only picks the profile that the last step reads.
+    let e = env(&[
+        ("HOME", home.to_str().unwrap()),
+        ("NOORLE_API_KEY", K1),
+        ("NOORLE_PROFILE", "work"),
+    ]);
+    assert_eq!(
+        load_api_key(&opts(e, dir.path())).unwrap().source.kind,
+        SourceKind::Env
+    );
+}
+
+#[test]
+fn locate_names_the_source_even_when_the_key_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir.path().join("bad"), "\"quoted\"", 0o600);
+    let e = env(&[("NOORLE_API_KEY_FILE", f.to_str().unwrap())]);
+    let o = opts(e, dir.path());
+    assert!(load_api_key(&o).is_err());
+    let s = noorle::locate_api_key(&o).unwrap();
+    assert_eq!(
+        (s.kind, s.path.as_deref()),
+        (SourceKind::EnvFile, Some(f.as_path()))
+    );
+}
+
+#[test]
+fn write_profile_keeps_other_profiles_and_is_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("home/.noorle/credentials");
+    noorle::write_profile(&path, "default", &K1.parse().unwrap(), None).unwrap();
+    noorle::write_profile(
+        &path,
+        "staging",
+        &K2.parse().unwrap(),
+        Some("http://127.0.0.1:9"),
+    )
+    .unwrap();
+    noorle::write_profile(&path, "default", &K3.parse().unwrap(), None).unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let o = |p: &str| LoadOptions {
+        profile: Some(p.into()),
+        credentials_file: Some(path.clone()),
+        ..LoadOptions::explicit_only()
+    };
+    assert_eq!(load_api_key(&o("default")).unwrap().key.expose_secret(), K3);
+    let staging = load_api_key(&o("staging")).unwrap();
+    assert_eq!(
+        (staging.key.expose_secret(), staging.base_url.as_deref()),
+        (K2, Some("http://127.0.0.1:9"))
+    );
+}
