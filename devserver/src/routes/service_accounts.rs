@@ -1,0 +1,200 @@
+//! `/v1/service-accounts`.
+
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use super::keys::{check_narrowing, key_created, key_filter, list_page, mint, parse_key_request};
+use super::{Caller, QueryMap, Result, St};
+use crate::auth::{role_rank, Principal};
+use crate::db::{self, SaRow, Scope};
+use crate::errors::ApiError;
+use crate::util;
+
+const ROLES: [&str; 4] = ["owner", "admin", "developer", "viewer"];
+
+fn role_field(v: &Value, p: &Principal) -> Result<String> {
+    let role = v
+        .as_str()
+        .filter(|r| ROLES.contains(r))
+        .ok_or_else(|| ApiError::validation("role", "must be owner, admin, developer or viewer"))?;
+    if role_rank(role) > role_rank(&p.role) {
+        return Err(ApiError::forbidden(format!(
+            "a {} cannot give a service account the {role} role",
+            p.role
+        )));
+    }
+    Ok(role.to_string())
+}
+
+fn description_field(v: &Value) -> Result<String> {
+    match v {
+        Value::Null => Ok(String::new()),
+        Value::String(s) if s.chars().count() <= 1000 => Ok(s.clone()),
+        _ => Err(ApiError::validation(
+            "description",
+            "must be a string of at most 1000 characters",
+        )),
+    }
+}
+
+/// Default permissions of a service account's keys, never more than the creator has.
+fn default_permissions(role: &str, p: &Principal) -> Vec<String> {
+    let all: &[&str] = if role == "viewer" {
+        &["read"]
+    } else {
+        &["read", "execute", "manage"]
+    };
+    all.iter()
+        .filter(|x| p.can(x))
+        .map(|x| x.to_string())
+        .collect()
+}
+
+fn existing(conn: &Connection, id: &str) -> Result<SaRow> {
+    db::get_sa(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no service account {id}")))
+}
+
+pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let now = util::now();
+    let body = super::json_object(&body, false)?;
+    let name = super::name_field(body.get("name"), "name")?;
+    let description = body
+        .get("description")
+        .map_or(Ok(String::new()), description_field)?;
+    let role = match body.get("role") {
+        None | Some(Value::Null) => role_field(&json!("developer"), &p)?,
+        Some(v) => role_field(v, &p)?,
+    };
+    let sa = SaRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: name.clone(),
+        description,
+        role,
+        enabled: true,
+        created_at: now,
+    };
+    let perms = default_permissions(&sa.role, &p);
+    let mut conn = st.db();
+    let tx = conn.transaction()?;
+    db::insert_sa(&tx, &sa)?;
+    let (key, full) = mint(
+        &tx,
+        "service_account",
+        &sa.id,
+        name,
+        Scope::Account,
+        perms,
+        None,
+        None,
+        None,
+        now,
+    )?;
+    tx.commit()?;
+    drop(conn);
+    Ok(super::created(json!({
+        "service_account": sa.to_json(),
+        "api_key": st.overlay(key).to_json(now),
+        "key": full,
+    })))
+}
+
+pub async fn list(st: St, p: Caller, q: QueryMap) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let (limit, offset) = super::page(&q)?;
+    let (rows, total) = db::list_sas(&st.db(), limit, offset)?;
+    let items = rows.iter().map(SaRow::to_json).collect();
+    Ok(super::ok(super::page_json(
+        "service_accounts",
+        items,
+        total,
+        limit,
+        offset,
+    )))
+}
+
+pub async fn get(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let sa = existing(&st.db(), &id)?;
+    Ok(super::ok(json!({"service_account": sa.to_json()})))
+}
+
+pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let body = super::json_object(&body, false)?;
+    let conn = st.db();
+    let mut sa = existing(&conn, &id)?;
+    if body.contains_key("name") {
+        sa.name = super::name_field(body.get("name"), "name")?;
+    }
+    if let Some(v) = body.get("description") {
+        sa.description = description_field(v)?;
+    }
+    if let Some(v) = body.get("role") {
+        sa.role = role_field(v, &p)?;
+    }
+    if let Some(v) = body.get("enabled") {
+        sa.enabled = v
+            .as_bool()
+            .ok_or_else(|| ApiError::validation("enabled", "must be a boolean"))?;
+    }
+    db::update_sa(&conn, &sa)?;
+    Ok(super::ok(json!({"service_account": sa.to_json()})))
+}
+
+pub async fn delete(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let mut conn = st.db();
+    existing(&conn, &id)?;
+    db::delete_sa(&mut conn, &id, util::now())?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn create_key(
+    st: St,
+    p: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let now = util::now();
+    let req = parse_key_request(&super::json_object(&body, false)?, now)?;
+    let conn = st.db();
+    let sa = existing(&conn, &id)?;
+    let perms = match req.permissions {
+        Some(perms) => {
+            check_narrowing(&p, &perms)?;
+            perms
+        }
+        None => default_permissions(&sa.role, &p),
+    };
+    let (row, full) = mint(
+        &conn,
+        "service_account",
+        &sa.id,
+        req.name,
+        req.scope.unwrap_or(Scope::Account),
+        perms,
+        req.expires_at,
+        req.rate_limit,
+        None,
+        now,
+    )?;
+    drop(conn);
+    Ok(key_created(&st, row, full, now))
+}
+
+pub async fn list_keys(st: St, p: Caller, Path(id): Path<String>, q: QueryMap) -> Result<Response> {
+    super::require_sa_manage(&p)?;
+    let (limit, offset) = super::page(&q)?;
+    existing(&st.db(), &id)?;
+    let mut q = q.0;
+    q.insert("service_account_id".into(), id);
+    q.remove("owner_type");
+    let f = key_filter(&p, &q)?;
+    list_page(&st, f, limit, offset)
+}

@@ -1,0 +1,300 @@
+//! Storage, bootstrap, configuration errors and the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns panic on purpose
+
+mod common;
+
+use common::*;
+use noorle_dev_server::{start, Config, Error};
+use serde_json::json;
+use std::io::BufRead;
+use std::time::Duration;
+
+fn read_db_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn persists_across_restart_and_never_stores_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dev.sqlite");
+    let root = fresh_key();
+    let s = start_with(Config {
+        db: Some(db.clone()),
+        root_key: Some(root.clone()),
+        ..Config::default()
+    })
+    .await;
+    let (sa, sa_key) = s.service_account("admin").await;
+    let (id, key) = s
+        .new_key(&s.root, json!({"name": "persist", "permissions": ["read"]}))
+        .await;
+    let r = s
+        .post(
+            &s.root,
+            &format!("/v1/api-keys/{id}/rotate"),
+            json!({"grace_period_seconds": 600}),
+        )
+        .await;
+    let rotated = r.body["key"].as_str().unwrap().to_string();
+    // Idempotent replays are kept in memory only: they hold issued keys.
+    let r = s
+        .send(
+            reqwest::Method::POST,
+            "/v1/api-keys",
+            &[("X-API-Key", &root), ("Idempotency-Key", "p-1")],
+            Some(json!({"name": "i"})),
+        )
+        .await;
+    let idem_key = r.body["key"].as_str().unwrap().to_string();
+    assert_eq!(s.get(&key, "/v1/agents").await.status, 200);
+    s.server.shutdown().await;
+
+    let bytes = read_db_bytes(dir.path());
+    assert!(contains(&bytes, access_id(&key)), "the access id is stored");
+    for k in [&root, &sa_key, &key, &rotated, &idem_key] {
+        assert!(!contains(&bytes, secret(k)), "a secret is stored in clear");
+        assert!(!contains(&bytes, k));
+    }
+
+    // Restart on the same file without a root key: nothing new is created; state is there.
+    let s2 = start(Config {
+        db: Some(db.clone()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert!(s2.root_key().is_none());
+    let s2 = Srv {
+        base: s2.base_url(),
+        server: s2,
+        root: root.clone(),
+        http: client(),
+    };
+    let r = s2.get(&root, &format!("/v1/service-accounts/{sa}")).await;
+    assert_eq!(r.status, 200);
+    let r = s2.get(&root, &format!("/v1/api-keys/{id}")).await;
+    assert!(
+        r.body["api_key"]["last_used_at"].is_string(),
+        "flushed on shutdown: {:?}",
+        r.body
+    );
+    assert_eq!(
+        s2.get(&key, "/v1/agents").await.status,
+        200,
+        "still in its grace period"
+    );
+    assert_eq!(s2.get(&rotated, "/v1/agents").await.status, 200);
+    assert_eq!(s2.get(&sa_key, "/v1/api-keys/self").await.status, 200);
+    s2.server.shutdown().await;
+
+    // A new NOORLE_DEV_ROOT_KEY on an existing store is added as an owner key.
+    let other_root = fresh_key();
+    let s3 = start_with(Config {
+        db: Some(db.clone()),
+        root_key: Some(other_root.clone()),
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(s3.server.root_key(), Some(other_root.as_str()));
+    let r = s3.get(&other_root, "/v1/api-keys?owner_type=user").await;
+    assert_eq!(r.status, 200);
+    let owners: std::collections::HashSet<_> = r.body["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["owner"]["id"].clone())
+        .collect();
+    assert_eq!(owners.len(), 1, "one owner user");
+    s3.server.shutdown().await;
+
+    // The same access id with another secret is refused.
+    let clash = format!("ak-{}{}", access_id(&root), secret(&fresh_key()));
+    let e = start(Config {
+        db: Some(db),
+        root_key: Some(clash),
+        ..Config::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::RootKeyConflict(_)), "{e}");
+}
+
+#[tokio::test]
+async fn bootstrap_and_config_errors() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Generated root key, written to a 0600 file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("root.key");
+    let s = start(Config {
+        root_key_file: Some(file.clone()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let key = s.root_key().unwrap().to_string();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(!format!("{s:?}").contains(&key[35..]));
+    let r = client()
+        .get(format!("{}/v1/api-keys/self", s.base_url()))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.shutdown().await;
+
+    // Surrounding whitespace is stripped; malformed keys are refused without echoing the secret.
+    let k = fresh_key();
+    let cfg = Config {
+        root_key: Some(format!("{k}\n")),
+        ..Config::default()
+    };
+    let shown = format!("{cfg:?}");
+    assert!(shown.contains(&format!("ak-{}***", access_id(&k))) && !shown.contains(secret(&k)));
+    let s = start(cfg).await.unwrap();
+    assert_eq!(s.root_key(), Some(k.as_str()));
+    s.shutdown().await;
+    let bad = format!("ak-{}{}!", access_id(&k), secret(&k));
+    let e = start(Config {
+        root_key: Some(bad),
+        ..Config::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::InvalidRootKey(_)));
+    assert!(!e.to_string().contains(secret(&k)), "{e}");
+
+    let e = start(Config {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        ..Config::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::NonLoopback(_)), "{e}");
+    let s = start(Config {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        allow_non_loopback: true,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_in_flight_requests() {
+    let s = start_with(Config {
+        fault_injection: true,
+        ..Config::default()
+    })
+    .await;
+    let r = s
+        .send(
+            reqwest::Method::POST,
+            "/_dev/faults",
+            &[],
+            Some(json!({"path": "/v1/agents", "fault": {"type": "stall", "ms": 500}})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let (http, url, root) = (
+        s.http.clone(),
+        format!("{}/v1/agents", s.base),
+        s.root.clone(),
+    );
+    let inflight = tokio::spawn(async move {
+        http.get(url)
+            .header("X-API-Key", root)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let base = s.base.clone();
+    s.server.shutdown().await;
+    assert_eq!(inflight.await.unwrap().unwrap(), 200);
+    assert!(
+        client()
+            .get(format!("{base}/v1/agents"))
+            .send()
+            .await
+            .is_err(),
+        "no longer listening"
+    );
+}
+
+#[test]
+fn binary_prints_listening_line() {
+    let bin = env!("CARGO_BIN_EXE_noorle-dev-server");
+    let mut child = std::process::Command::new(bin)
+        .args(["--bind", "127.0.0.1:0"])
+        .env_remove("NOORLE_DEV_ROOT_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    assert!(url.parse::<u16>().unwrap() > 0);
+    let mut second = String::new();
+    out.read_line(&mut second).unwrap();
+    let key = second
+        .trim_end()
+        .strip_prefix("root key (shown once): ")
+        .unwrap();
+    assert!(key.starts_with("ak-") && key.len() == 3 + 32 + 32);
+    #[cfg(unix)]
+    {
+        // SIGTERM: a clean exit.
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    #[cfg(not(unix))]
+    {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    // A malformed NOORLE_DEV_ROOT_KEY: a clear error and a failing exit.
+    let out = std::process::Command::new(bin)
+        .args(["--bind", "127.0.0.1:0"])
+        .env("NOORLE_DEV_ROOT_KEY", "Bearer ak-123")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NOORLE_DEV_ROOT_KEY"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // A non-loopback address is refused.
+    let out = std::process::Command::new(bin)
+        .args(["--bind", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-non-loopback"));
+}
