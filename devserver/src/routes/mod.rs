@@ -214,7 +214,7 @@ pub fn scope_field(v: &Value) -> Result<Scope> {
                 let id = r
                     .get("id")
                     .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty() && s.len() <= 200)
+                    .filter(|s| !s.is_empty() && s.chars().count() <= 200)
                     .ok_or_else(|| {
                         ApiError::validation(
                             format!("scope.resources.{i}.id"),
