@@ -24,8 +24,8 @@ const KEY_MIN_LEN: usize = PREFIX.len() + ACCESS_ID_LEN;
 /// secret is [`ApiKey::expose_secret`]. Equality is constant-time.
 #[derive(Clone)]
 pub struct ApiKey {
-    access_id: String,
-    // The whole key, `ak-` + access id + secret: the value sent on the wire.
+    // The whole key, `ak-` + access id + secret: the value sent on the wire. One allocation;
+    // the access id is a slice of it.
     whole: SecretString,
 }
 
@@ -36,7 +36,6 @@ impl ApiKey {
     pub fn parse(input: &str) -> Result<Self, InvalidApiKey> {
         validate(input)?;
         Ok(Self {
-            access_id: input[PREFIX.len()..KEY_MIN_LEN].to_owned(),
             whole: SecretString::from(input),
         })
     }
@@ -49,12 +48,12 @@ impl ApiKey {
 
     /// The public access id (32 lowercase hex characters). Safe to log.
     pub fn access_id(&self) -> &str {
-        &self.access_id
+        &self.whole.expose_secret()[PREFIX.len()..KEY_MIN_LEN]
     }
 
     /// The key with its secret hidden: `ak-{access_id}***`.
     pub fn redacted(&self) -> String {
-        format!("{PREFIX}{}***", self.access_id)
+        format!("{PREFIX}{}***", self.access_id())
     }
 
     /// The whole key, secret included, as it is sent to the server. Keep the result short-lived.
@@ -280,11 +279,18 @@ fn validate(input: &str) -> Result<(), InvalidApiKey> {
         return Err(InvalidApiKey::new(MissingPrefix, 0, hint));
     }
 
+    // From here on, every byte before the one examined is ASCII, so byte offsets are character
+    // positions: no allocation, no char decoding on the valid path.
+    let bytes = input.as_bytes();
     // Access id: positions 3..35, lowercase hex. A bad character wins over a short input.
-    let chars: Vec<char> = input.chars().collect();
-    let id_end = chars.len().min(KEY_MIN_LEN);
-    for (i, &c) in chars.iter().enumerate().take(id_end).skip(PREFIX.len()) {
-        if !matches!(c, '0'..='9' | 'a'..='f') {
+    for (i, &b) in bytes
+        .iter()
+        .enumerate()
+        .take(KEY_MIN_LEN)
+        .skip(PREFIX.len())
+    {
+        if !matches!(b, b'0'..=b'9' | b'a'..=b'f') {
+            let c = input[i..].chars().next().unwrap_or('?');
             let why = if c.is_ascii_hexdigit() {
                 "uppercase hex is not accepted (keys are case-sensitive; copy the key exactly as issued)"
             } else {
@@ -297,25 +303,26 @@ fn validate(input: &str) -> Result<(), InvalidApiKey> {
             ));
         }
     }
-    if chars.len() < KEY_MIN_LEN {
+    if bytes.len() < KEY_MIN_LEN {
         return Err(InvalidApiKey::new(
             TooShort,
-            chars.len(),
+            bytes.len(),
             format!(
                 "the key is cut off after {} characters, inside the access id (ak- + 32 hex characters + secret)",
-                chars.len()
+                bytes.len()
             ),
         ));
     }
 
-    let secret = &chars[KEY_MIN_LEN..];
-    if let Some(i) = secret.iter().position(|c| !c.is_ascii_alphanumeric()) {
+    let secret = &bytes[KEY_MIN_LEN..];
+    if let Some(i) = secret.iter().position(|b| !b.is_ascii_alphanumeric()) {
+        let c = input[KEY_MIN_LEN + i..].chars().next().unwrap_or('?');
         return Err(InvalidApiKey::new(
             SecretInvalidChar,
             KEY_MIN_LEN + i,
             format!(
                 "{} in the secret: the secret is letters and digits only (is there a second key or a stray character?)",
-                describe_char(secret[i])
+                describe_char(c)
             ),
         ));
     }

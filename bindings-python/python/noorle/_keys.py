@@ -1,0 +1,60 @@
+"""Loading keys and building auth headers for users who bring their own HTTP client."""
+
+# pyright: reportPrivateUsage=false
+# (the package's own private modules)
+
+from __future__ import annotations
+
+from typing import Dict, Mapping, Optional, Union
+
+from . import _native, _ops
+from ._native import ApiKey
+from ._ops import PathLike
+from .models import LoadedKey
+
+__all__ = ["load_api_key", "auth_headers"]
+
+
+def load_api_key(
+    api_key: Union[str, ApiKey, None] = None,
+    *,
+    api_key_file: Optional[PathLike] = None,
+    profile: Optional[str] = None,
+    env: bool = True,
+    env_vars: Optional[Mapping[str, str]] = None,
+    credentials_file: Optional[PathLike] = None,
+    docker_secret: Optional[PathLike] = None,
+) -> LoadedKey:
+    """Runs the loading chain and returns the key with its source.
+
+    In order: ``api_key``; ``api_key_file``; ``NOORLE_API_KEY``; ``NOORLE_API_KEY_FILE``;
+    ``$CREDENTIALS_DIRECTORY/noorle_api_key``; ``/run/secrets/noorle_api_key``; the profile
+    (``profile`` or ``NOORLE_PROFILE``, default ``default``) of ``~/.noorle/credentials``.
+    ``env=False`` reads no variables and no well-known files; ``env_vars`` replaces the process
+    environment. Raises :class:`~noorle.CredentialsNotFoundError` listing every place looked.
+    """
+    if api_key is not None:
+        key = ApiKey.parse(api_key) if isinstance(api_key, str) else api_key
+        from .models import KeySource
+
+        return LoadedKey(key, KeySource("explicit"))
+    config = _ops.load_config(
+        api_key_file=api_key_file,
+        profile=profile,
+        env=env,
+        env_vars=env_vars,
+        credentials_file=credentials_file,
+        docker_secret=docker_secret,
+    )
+    loaded = _ops.loaded(_native.execute_static({"op": "load_api_key", "config": config}))
+    _ops.warn_all(loaded.warnings, stacklevel=2)
+    return loaded
+
+
+def auth_headers(key: Union[ApiKey, str], scheme: str = "x-api-key") -> Dict[str, str]:
+    """The header to attach for ``key``: ``{"X-API-Key": ...}`` by default; ``scheme`` may be
+    ``"api-key"`` or ``"authorization"`` (``Authorization: ApiKey ...``). The value is the secret:
+    do not log it."""
+    k = ApiKey.parse(key) if isinstance(key, str) else key
+    name, value = _native.auth_header(k, scheme)
+    return {name: value}
