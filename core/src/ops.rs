@@ -307,6 +307,17 @@ pub fn loaded_json(l: &LoadedKey) -> Value {
     })
 }
 
+/// Where a client's key came from, the redacted key, the base URL and loading warnings.
+pub fn client_info(c: &Client) -> Value {
+    json!({
+        "source": c.key_source(),
+        "redacted": c.api_key().redacted(),
+        "base_url": c.base_url(),
+        "header_scheme": c.header_scheme().as_str(),
+        "warnings": c.warnings(),
+    })
+}
+
 fn created_json(c: &CreatedApiKey) -> Value {
     json!({"api_key": c.api_key, "key": c.key.expose_secret()})
 }
@@ -327,9 +338,7 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
     let keys = c.api_keys();
     let sas = c.service_accounts();
     Ok(match op {
-        Operation::KeySource => {
-            json!({"source": c.key_source(), "redacted": c.api_key().redacted(), "base_url": c.base_url(), "warnings": c.warnings()})
-        }
+        Operation::KeySource => client_info(c),
         Operation::Whoami => record_json(&c.whoami().await?),
         Operation::Request {
             method,

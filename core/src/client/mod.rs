@@ -291,6 +291,11 @@ impl Client {
         self.inner.provider.current()
     }
 
+    /// Which header carries the key.
+    pub fn header_scheme(&self) -> HeaderScheme {
+        self.inner.scheme
+    }
+
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url

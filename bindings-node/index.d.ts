@@ -1,0 +1,316 @@
+// Types of the npm package `noorle`. Wire objects (records, params) keep the API's snake_case
+// field names; options and SDK objects are camelCase. Durations are milliseconds.
+
+/** A parsed, validated key. Every printed form (inspect, String, JSON) is redacted. */
+export declare class ApiKey {
+  private constructor()
+  /** Parses strictly; throws `InvalidApiKeyError` with `code` and `position`. */
+  static parse(input: string | ApiKey): ApiKey
+  /** The public access id (32 lowercase hex characters). Safe to log. */
+  readonly accessId: string
+  /** `ak-{accessId}***`. */
+  redacted(): string
+  /** The whole key, secret included: the one way to read it. */
+  exposeSecret(): string
+  /** Constant-time comparison. */
+  equals(other: unknown): boolean
+  toString(): string
+  toJSON(): string
+}
+
+export type HeaderScheme = 'x-api-key' | 'api-key' | 'authorization'
+
+/** Where a key is looked for (contract section 3). Used by `new Client` and `loadApiKey`. */
+export interface LoadOptions {
+  /** The key itself: wins over everything. */
+  apiKey?: string | ApiKey
+  /** A file holding the key (re-read when it changes). */
+  apiKeyFile?: string
+  /** The profile of the credentials file (else `NOORLE_PROFILE`, else `default`). */
+  profile?: string
+  /**
+   * `false`: read no environment variables and no well-known files. An object: an isolated
+   * environment read instead of `process.env`. Default `true` (the process environment).
+   */
+  env?: boolean | Record<string, string | undefined>
+  /** The credentials file (default `~/.noorle/credentials`). */
+  credentialsFile?: string
+  /** The Docker secret file (default `/run/secrets/noorle_api_key`). */
+  dockerSecret?: string
+}
+
+export interface ClientOptions extends LoadOptions {
+  /** Default `NOORLE_BASE_URL`, the profile's `base_url`, or `https://api.noorle.com`. */
+  baseUrl?: string
+  /** Which header carries the key (default `x-api-key`). */
+  headerScheme?: HeaderScheme
+  /** Whole-request timeout, ms (default 60000). */
+  timeout?: number
+  /** Connect timeout, ms (default 10000). */
+  connectTimeout?: number
+  /** Retries after the first attempt (default 2). */
+  maxRetries?: number
+  /** First backoff step, ms (default 500); doubles each retry, with full jitter. */
+  retryBaseDelay?: number
+  /** Longest backoff, ms (default 8000). */
+  retryMaxDelay?: number
+  /** How often a key file is checked for changes, ms (default 250). */
+  reloadInterval?: number
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call in the core; it then rejects with `AbortError`. */
+  signal?: AbortSignal
+}
+
+export type SourceKind = 'explicit' | 'file' | 'env' | 'env_file' | 'credentials_dir' | 'docker_secret' | 'profile'
+
+/** Where a key came from: never the key. */
+export interface KeySource {
+  kind: SourceKind
+  variable: string | null
+  path: string | null
+  profile: string | null
+}
+
+export interface LoadedKey {
+  key: ApiKey
+  source: KeySource
+  /** The profile's `base_url`, when it sets one. */
+  baseUrl: string | null
+  /** Problems that did not stop loading (a key file readable by others, ...). */
+  warnings: string[]
+}
+
+export type KeyStatus = 'active' | 'inactive' | 'revoked'
+export type Permission = 'read' | 'execute' | 'manage'
+export type Role = 'owner' | 'admin' | 'developer' | 'viewer'
+export interface ResourceRef {
+  type: 'gateway' | 'agent' | 'resource'
+  id: string
+}
+export type Scope = { type: 'account' } | { type: 'resources'; resources: ResourceRef[] }
+
+/** An API key's record. Never contains the secret. */
+export interface ApiKeyRecord {
+  /** The access id. */
+  id: string
+  name: string
+  status: KeyStatus
+  owner: { type: 'service_account' | 'user'; id: string }
+  scope: Scope
+  permissions: Permission[]
+  last_six: string | null
+  rate_limit_per_minute: number | null
+  created_at: string
+  last_used_at: string | null
+  expires_at: string | null
+  revoked_at: string | null
+  rotated_from: string | null
+}
+
+export interface ServiceAccount {
+  id: string
+  name: string
+  description: string | null
+  role: Role
+  enabled: boolean
+  created_at: string
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  limit: number
+  offset: number
+  /** The offset of the next page, or null on the last one. */
+  nextOffset: number | null
+}
+
+export interface PageParams {
+  limit?: number
+  offset?: number
+}
+
+export interface ListApiKeysParams extends PageParams {
+  status?: KeyStatus
+  owner_type?: 'user' | 'service_account'
+  service_account_id?: string
+}
+
+export interface CreateApiKeyParams {
+  name: string
+  scope?: Scope
+  permissions?: Permission[]
+  /** RFC 3339, in the future. */
+  expires_at?: string
+  rate_limit_per_minute?: number
+}
+
+export interface UpdateApiKeyParams {
+  name?: string
+  /** `null` clears the expiry. */
+  expires_at?: string | null
+}
+
+export interface RotateApiKeyParams {
+  /** 0 to 604800 (default 0): how long the old key keeps working. */
+  grace_period_seconds?: number
+}
+
+export interface CreateServiceAccountParams {
+  name: string
+  description?: string
+  role?: Role
+}
+
+export interface UpdateServiceAccountParams {
+  name?: string
+  description?: string
+  role?: Role
+  enabled?: boolean
+}
+
+/** A created key: its record and, this once, the key itself. */
+export interface CreatedApiKey {
+  api_key: ApiKeyRecord
+  key: ApiKey
+}
+
+export interface CreatedServiceAccount extends CreatedApiKey {
+  service_account: ServiceAccount
+}
+
+export interface RotatedApiKey extends CreatedApiKey {
+  /** The old key's record after the change. */
+  previous: ApiKeyRecord
+}
+
+export interface RotateFileParams {
+  /** The key to rotate (default: the one in the file). */
+  id?: string
+  path: string
+  grace_period_seconds?: number
+}
+
+export interface RequestOptions extends CallOptions {
+  json?: unknown
+  query?: Record<string, string | number | boolean | null | undefined>
+  /** Sent as `Idempotency-Key` on a POST (one is generated when absent). */
+  idempotencyKey?: string
+}
+
+export interface RawResponse<T = any> {
+  status: number
+  /** Lowercase header names. */
+  headers: Record<string, string>
+  /** The decoded JSON body; null when empty, a string when not JSON. */
+  json: T
+}
+
+/** Key management: `/v1/api-keys`. */
+export declare class ApiKeys {
+  private constructor()
+  create(params: CreateApiKeyParams, opts?: CallOptions): Promise<CreatedApiKey>
+  list(params?: ListApiKeysParams, opts?: CallOptions): Promise<Page<ApiKeyRecord>>
+  /** Every key, walking the pages. */
+  listAll(params?: ListApiKeysParams, opts?: CallOptions): AsyncGenerator<ApiKeyRecord, void, undefined>
+  get(id: string, opts?: CallOptions): Promise<ApiKeyRecord>
+  update(id: string, params: UpdateApiKeyParams, opts?: CallOptions): Promise<ApiKeyRecord>
+  deactivate(id: string, opts?: CallOptions): Promise<ApiKeyRecord>
+  activate(id: string, opts?: CallOptions): Promise<ApiKeyRecord>
+  revoke(id: string, opts?: CallOptions): Promise<ApiKeyRecord>
+  /** Deletes a revoked key. */
+  delete(id: string, opts?: CallOptions): Promise<void>
+  rotate(id: string, params?: RotateApiKeyParams, opts?: CallOptions): Promise<RotatedApiKey>
+  /** Rotates the key held in a file and rewrites the file atomically (mode 0600). */
+  rotateFile(params: RotateFileParams, opts?: CallOptions): Promise<Record<string, unknown>>
+}
+
+/** Service accounts: `/v1/service-accounts`. */
+export declare class ServiceAccounts {
+  private constructor()
+  create(params: CreateServiceAccountParams, opts?: CallOptions): Promise<CreatedServiceAccount>
+  list(params?: PageParams, opts?: CallOptions): Promise<Page<ServiceAccount>>
+  listAll(params?: PageParams, opts?: CallOptions): AsyncGenerator<ServiceAccount, void, undefined>
+  get(id: string, opts?: CallOptions): Promise<ServiceAccount>
+  update(id: string, params: UpdateServiceAccountParams, opts?: CallOptions): Promise<ServiceAccount>
+  delete(id: string, opts?: CallOptions): Promise<void>
+  createKey(id: string, params: CreateApiKeyParams, opts?: CallOptions): Promise<CreatedApiKey>
+  listKeys(id: string, params?: PageParams, opts?: CallOptions): Promise<Page<ApiKeyRecord>>
+  listAllKeys(id: string, params?: PageParams, opts?: CallOptions): AsyncGenerator<ApiKeyRecord, void, undefined>
+}
+
+/** A Noorle API client. Builds without touching the network; every call returns a Promise. */
+export declare class Client {
+  constructor(opts?: ClientOptions)
+  readonly apiKeys: ApiKeys
+  readonly serviceAccounts: ServiceAccounts
+  /** The base URL requests go to. */
+  readonly baseUrl: string
+  /** The calling key's own record (`GET /v1/api-keys/self`). */
+  whoami(opts?: CallOptions): Promise<ApiKeyRecord>
+  /** An authenticated call to any endpoint, with the client's retries; non-2xx rejects. */
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<RawResponse<T>>
+  /** Where the key came from: never the key. */
+  keySource(): KeySource
+  /** The auth header for the key the next request sends, e.g. `{ 'X-API-Key': 'ak-…' }`. */
+  authHeaders(): Record<string, string>
+  /** The platform `fetch` with the key attached; a path starting with `/` uses the base URL. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+}
+
+/** Runs the loading chain. */
+export declare function loadApiKey(opts?: LoadOptions): LoadedKey
+/** The header for `key` and a scheme, for your own HTTP client (fetch, undici, axios). */
+export declare function authHeaders(key: string | ApiKey, scheme?: HeaderScheme): Record<string, string>
+/** A `fetch` that attaches the key, loaded as `new Client(opts)` would. */
+export declare function createFetch(opts?: ClientOptions): (input: string | URL | Request, init?: RequestInit) => Promise<Response>
+export declare const VERSION: string
+
+export type ErrorKind =
+  | 'invalid_api_key' | 'credentials_not_found' | 'config' | 'authentication' | 'permission_denied'
+  | 'not_found' | 'conflict' | 'validation' | 'rate_limited' | 'server' | 'api' | 'connection'
+  | 'timeout' | 'cancelled' | 'internal'
+
+/** The base of every error the SDK throws. No message contains a secret. */
+export declare class NoorleError extends Error {
+  readonly kind: ErrorKind
+  /** The server's code (`not_found`, ...), the key rule broken (`too_short`, ...), else the kind. */
+  readonly code: string
+  readonly status?: number
+  readonly requestId?: string
+  readonly details?: Record<string, unknown>
+  /** Whether the client's retry policy treats this error as transient. */
+  readonly retryable: boolean
+  /** Seconds the server asked to wait (429). */
+  readonly retryAfter?: number
+  /** For `InvalidApiKeyError`: 0-based index of the offending character. */
+  readonly position?: number
+  /** For `CredentialsNotFoundError`: every place looked, in order. */
+  readonly searched?: string[]
+}
+/** An answer from the server with a non-success status. */
+export declare class APIError extends NoorleError {}
+/** 401 */
+export declare class AuthenticationError extends APIError {}
+/** 403 */
+export declare class PermissionDeniedError extends APIError {}
+/** 404 */
+export declare class NotFoundError extends APIError {}
+/** 409 */
+export declare class ConflictError extends APIError {}
+/** 400 or 422 */
+export declare class ValidationError extends APIError {}
+/** 429 */
+export declare class RateLimitError extends APIError {}
+/** 5xx */
+export declare class ServerError extends APIError {}
+export declare class APIConnectionError extends NoorleError {}
+export declare class APITimeoutError extends NoorleError {}
+export declare class InvalidApiKeyError extends NoorleError {}
+export declare class CredentialsNotFoundError extends NoorleError {}
+export declare class ConfigError extends NoorleError {}
+/** The call was cancelled by its AbortSignal: `name` `AbortError`, `code` `ABORT_ERR`, `cause` the signal's reason. */
+export declare class AbortError extends NoorleError {}
