@@ -41,19 +41,7 @@ pub fn to_pyerr(py: Python<'_>, e: &noorle::Error) -> PyErr {
 /// The exception for a panic inside the extension: a `NoorleError` (kind `internal`), so that
 /// `except NoorleError` / `except Exception` catch it, unlike pyo3's `PanicException`.
 pub fn panic_to_pyerr(py: Python<'_>, payload: Box<dyn Any + Send>) -> PyErr {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
-    let message = format!(
-        "internal error in the noorle extension (a bug, please report it): {}",
-        noorle::redact_keys_in(&what)
-    );
-    from_info(
-        py,
-        json!({"kind": "internal", "message": message, "retryable": false}),
-    )
+    to_pyerr(py, &noorle::Error::from_panic(payload.as_ref()))
 }
 
 /// Runs `f`, turning a panic into a `NoorleError`.

@@ -40,6 +40,8 @@ pub enum ErrorKind {
     Timeout,
     /// The caller cancelled the request.
     Cancelled,
+    /// A bug in the SDK (a caught panic): please report it.
+    Internal,
 }
 
 impl ErrorKind {
@@ -60,6 +62,7 @@ impl ErrorKind {
             Self::Connection => "connection",
             Self::Timeout => "timeout",
             Self::Cancelled => "cancelled",
+            Self::Internal => "internal",
         }
     }
 
@@ -212,6 +215,9 @@ pub enum Error {
     Timeout(String),
     #[error("the request was cancelled")]
     Cancelled,
+    /// A bug in the SDK, caught at a language boundary (see [`Error::from_panic`]).
+    #[error("internal error in the Noorle SDK (a bug, please report it): {0}")]
+    Internal(String),
     /// The rotation helper failed at `step`; `note` says what still works.
     #[error("key rotation failed at step '{step}': {source}; {note}")]
     Rotation {
@@ -235,6 +241,17 @@ impl Error {
         Self::Config(msg.into())
     }
 
+    /// The error for a panic caught at a binding's boundary; anything key-shaped in the panic
+    /// message is redacted.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Self::Internal(redact_keys_in(&what))
+    }
+
     /// The kind, for matching and for the bindings' class mapping.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -245,6 +262,7 @@ impl Error {
             Self::Connection(_) => ErrorKind::Connection,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Cancelled => ErrorKind::Cancelled,
+            Self::Internal(_) => ErrorKind::Internal,
             Self::Rotation { source, .. } => source.kind(),
         }
     }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 pub use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, ClientBuilder, RequestOptions, RetryPolicy};
-use crate::error::{Error, Result};
+use crate::error::{redact_keys_in, Error, Result};
 use crate::headers::{auth_header, HeaderScheme};
 use crate::key::ApiKey;
 use crate::load::{load_api_key, Env, LoadOptions, LoadedKey};
@@ -65,6 +65,16 @@ fn secs(name: &str, v: f64) -> Result<Duration> {
 }
 
 impl ClientConfig {
+    /// Parses settings from JSON text; unknown fields are an error (a typo must not be ignored).
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "invalid client configuration: {}",
+                redact_keys_in(&e.to_string())
+            ))
+        })
+    }
+
     /// The loader options these settings describe.
     pub fn load_options(&self) -> Result<LoadOptions> {
         let mut o = LoadOptions::default();
@@ -242,7 +252,13 @@ pub enum Operation {
 impl Operation {
     /// Parses an operation from JSON text, with an error that names what is wrong.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::config(format!("invalid operation: {e}")))
+        // serde quotes rejected values, which could be a key: redact them.
+        serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "invalid operation: {}",
+                redact_keys_in(&e.to_string())
+            ))
+        })
     }
 
     /// Whether this operation needs a client.

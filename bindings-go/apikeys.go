@@ -1,0 +1,133 @@
+package noorle
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+)
+
+// APIKeysService carries the /v1/api-keys calls. Get it as client.APIKeys.
+type APIKeysService struct{ c *Client }
+
+type idOp struct {
+	Op string `json:"op"`
+	ID string `json:"id"`
+}
+
+func (s *APIKeysService) record(ctx context.Context, op any) (*APIKeyRecord, error) {
+	var out struct {
+		APIKey APIKeyRecord `json:"api_key"`
+	}
+	if err := s.c.do(ctx, op, &out); err != nil {
+		return nil, err
+	}
+	return &out.APIKey, nil
+}
+
+// Create makes a key for the calling principal (POST /v1/api-keys). The whole key is in the
+// answer this once. Retries reuse one Idempotency-Key, so at most one key is created.
+func (s *APIKeysService) Create(ctx context.Context, p CreateAPIKeyParams) (*CreatedAPIKey, error) {
+	op := struct {
+		Op string `json:"op"`
+		createKeyFields
+	}{"api_keys.create", p.fields()}
+	var w createdWire
+	if err := s.c.do(ctx, op, &w); err != nil {
+		return nil, err
+	}
+	return &CreatedAPIKey{APIKey: w.APIKey, Key: w.key()}, nil
+}
+
+// List returns one page of keys (GET /v1/api-keys).
+func (s *APIKeysService) List(ctx context.Context, p ListAPIKeysParams) (*Page[APIKeyRecord], error) {
+	op := struct {
+		Op string `json:"op"`
+		ListAPIKeysParams
+	}{"api_keys.list", p}
+	var page Page[APIKeyRecord]
+	if err := s.c.do(ctx, op, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// ListAll walks every page from p.Offset; it stops after yielding an error.
+func (s *APIKeysService) ListAll(ctx context.Context, p ListAPIKeysParams) iter.Seq2[APIKeyRecord, error] {
+	return walk(func(offset int) (*Page[APIKeyRecord], error) {
+		q := p
+		q.Offset = offset
+		return s.List(ctx, q)
+	}, p.Offset)
+}
+
+// Get returns one key's record.
+func (s *APIKeysService) Get(ctx context.Context, id string) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.get", id})
+}
+
+// Update renames a key or changes its expiry.
+func (s *APIKeysService) Update(ctx context.Context, id string, p UpdateAPIKeyParams) (*APIKeyRecord, error) {
+	return s.record(ctx, p.fields(id))
+}
+
+// Deactivate makes a key inactive (it can be activated again).
+func (s *APIKeysService) Deactivate(ctx context.Context, id string) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.deactivate", id})
+}
+
+// Activate makes an inactive key active (a revoked key is ErrConflict).
+func (s *APIKeysService) Activate(ctx context.Context, id string) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.activate", id})
+}
+
+// Revoke disables a key for good.
+func (s *APIKeysService) Revoke(ctx context.Context, id string) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.revoke", id})
+}
+
+// Delete removes a revoked key (any other is ErrConflict).
+func (s *APIKeysService) Delete(ctx context.Context, id string) error {
+	return s.c.do(ctx, idOp{"api_keys.delete", id}, nil)
+}
+
+// Rotate issues a new key with the same owner, name, scope and permissions; the old one keeps
+// working for the grace period.
+func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyParams) (*RotatedAPIKey, error) {
+	op := struct {
+		Op    string `json:"op"`
+		ID    string `json:"id"`
+		Grace int64  `json:"grace_period_seconds"`
+	}{"api_keys.rotate", id, int64(p.GracePeriod.Seconds())}
+	var w createdWire
+	if err := s.c.do(ctx, op, &w); err != nil {
+		return nil, err
+	}
+	r := &RotatedAPIKey{APIKey: w.APIKey, Key: w.key()}
+	if err := json.Unmarshal(w.Previous, &r.Previous); err != nil {
+		return nil, &Error{Kind: KindInternal, Message: "cannot decode the previous key: " + err.Error()}
+	}
+	return r, nil
+}
+
+// walk turns a page getter into an iterator over every item.
+func walk[T any](get func(offset int) (*Page[T], error), offset int) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			page, err := get(offset)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, item := range page.Items {
+				if !yield(item, nil) {
+					return
+				}
+			}
+			if page.NextOffset == nil {
+				return
+			}
+			offset = *page.NextOffset
+		}
+	}
+}

@@ -1,0 +1,241 @@
+package noorle
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// clientConfig is the core's ClientConfig, as JSON.
+type clientConfig struct {
+	APIKey          string            `json:"api_key,omitempty"`
+	APIKeyFile      string            `json:"api_key_file,omitempty"`
+	Profile         string            `json:"profile,omitempty"`
+	BaseURL         string            `json:"base_url,omitempty"`
+	HeaderScheme    string            `json:"header_scheme,omitempty"`
+	Timeout         *float64          `json:"timeout,omitempty"`
+	ConnectTimeout  *float64          `json:"connect_timeout,omitempty"`
+	MaxRetries      *int              `json:"max_retries,omitempty"`
+	RetryBaseDelay  *float64          `json:"retry_base_delay,omitempty"`
+	RetryMaxDelay   *float64          `json:"retry_max_delay,omitempty"`
+	Env             *bool             `json:"env,omitempty"`
+	EnvVars         map[string]string `json:"env_vars,omitempty"`
+	CredentialsFile string            `json:"credentials_file,omitempty"`
+	DockerSecret    string            `json:"docker_secret,omitempty"`
+	ReloadInterval  *float64          `json:"reload_interval,omitempty"`
+	SDKLanguage     string            `json:"sdk_language,omitempty"`
+}
+
+func seconds(d time.Duration) *float64 {
+	s := d.Seconds()
+	return &s
+}
+
+// Option configures NewClient.
+type Option func(*clientConfig) error
+
+// WithAPIKey uses this key (wins over every other source).
+func WithAPIKey(key string) Option {
+	return func(c *clientConfig) error { c.APIKey = key; return nil }
+}
+
+// WithKey uses this parsed key (wins over every other source).
+func WithKey(key APIKey) Option {
+	return func(c *clientConfig) error { c.APIKey = key.ExposeSecret(); return nil }
+}
+
+// WithAPIKeyFile reads the key from this file (re-read when it changes).
+func WithAPIKeyFile(path string) Option {
+	return func(c *clientConfig) error { c.APIKeyFile = path; return nil }
+}
+
+// WithProfile chooses the profile of ~/.noorle/credentials.
+func WithProfile(name string) Option {
+	return func(c *clientConfig) error { c.Profile = name; return nil }
+}
+
+// WithCredentialsFile reads profiles from this file instead of ~/.noorle/credentials.
+func WithCredentialsFile(path string) Option {
+	return func(c *clientConfig) error { c.CredentialsFile = path; return nil }
+}
+
+// WithBaseURL sets the API's base URL (default NOORLE_BASE_URL, the profile's, or https://api.noorle.com).
+func WithBaseURL(url string) Option {
+	return func(c *clientConfig) error { c.BaseURL = url; return nil }
+}
+
+// WithHeaderScheme chooses the header that carries the key (default X-API-Key).
+func WithHeaderScheme(s HeaderScheme) Option {
+	return func(c *clientConfig) error { c.HeaderScheme = string(s); return nil }
+}
+
+// WithTimeout bounds each whole request, retries excluded (default 60 s). A context deadline
+// applies too.
+func WithTimeout(d time.Duration) Option {
+	return func(c *clientConfig) error { c.Timeout = seconds(d); return nil }
+}
+
+// WithConnectTimeout bounds connecting (default 10 s).
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *clientConfig) error { c.ConnectTimeout = seconds(d); return nil }
+}
+
+// WithMaxRetries sets the retries after the first attempt (default 2; 0 disables retries).
+func WithMaxRetries(n int) Option {
+	return func(c *clientConfig) error { c.MaxRetries = &n; return nil }
+}
+
+// WithRetryBackoff sets the first backoff step and the longest one (defaults 0.5 s and 8 s).
+func WithRetryBackoff(base, max time.Duration) Option {
+	return func(c *clientConfig) error {
+		c.RetryBaseDelay, c.RetryMaxDelay = seconds(base), seconds(max)
+		return nil
+	}
+}
+
+// WithoutEnvironment reads no environment variable and no well-known file: only what the
+// options say.
+func WithoutEnvironment() Option {
+	return func(c *clientConfig) error { f := false; c.Env = &f; return nil }
+}
+
+// WithEnv reads these variables instead of the process environment.
+func WithEnv(vars map[string]string) Option {
+	return func(c *clientConfig) error { c.EnvVars = vars; return nil }
+}
+
+// Client calls the Noorle API with one key. It is safe for concurrent use; Close releases it
+// (a finalizer does so too, as a safety net). Every call takes a context: its cancellation and
+// deadline stop the request in flight.
+type Client struct {
+	h       *clientHandle
+	source  KeySource
+	baseURL string
+	warn    []string
+
+	APIKeys         *APIKeysService
+	ServiceAccounts *ServiceAccountsService
+}
+
+// NewClient builds a client. Unset options come from the environment, then the profile, then
+// defaults; the key is found with the loading chain of LoadAPIKey.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := clientConfig{SDKLanguage: "go/" + strings.TrimPrefix(runtime.Version(), "go")}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	h, raw, err := newClientHandle(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var info struct {
+		Source   KeySource `json:"source"`
+		BaseURL  string    `json:"base_url"`
+		Warnings []string  `json:"warnings"`
+	}
+	_ = json.Unmarshal(raw, &info)
+	c := &Client{h: h, source: info.Source, baseURL: info.BaseURL, warn: info.Warnings}
+	c.APIKeys = &APIKeysService{c}
+	c.ServiceAccounts = &ServiceAccountsService{c}
+	runtime.AddCleanup(c, func(h *clientHandle) { h.free() }, h)
+	return c, nil
+}
+
+// Close releases the client, waiting for calls in flight. Calls after Close return ErrClosed.
+// Closing twice is harmless.
+func (c *Client) Close() error {
+	c.h.free()
+	return nil
+}
+
+// KeySource says where the client's key came from (never the key).
+func (c *Client) KeySource() KeySource { return c.source }
+
+// BaseURL is the API base URL in use.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// Warnings are non-fatal problems found while loading the key.
+func (c *Client) Warnings() []string { return c.warn }
+
+func (c *Client) do(ctx context.Context, op any, out any) error {
+	raw, err := c.h.call(ctx, op)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &Error{Kind: KindInternal, Message: "cannot decode the response: " + err.Error()}
+	}
+	return nil
+}
+
+type opOnly struct {
+	Op string `json:"op"`
+}
+
+// Whoami is GET /v1/api-keys/self: the calling key's own record.
+func (c *Client) Whoami(ctx context.Context) (*APIKeyRecord, error) {
+	var out struct {
+		APIKey APIKeyRecord `json:"api_key"`
+	}
+	if err := c.do(ctx, opOnly{"whoami"}, &out); err != nil {
+		return nil, err
+	}
+	return &out.APIKey, nil
+}
+
+// RequestParams are the optional parts of Client.Request.
+type RequestParams struct {
+	Query          map[string]string
+	JSON           any    // the body, encoded as JSON
+	IdempotencyKey string // for a POST; one is generated when empty
+}
+
+// Response is the answer to Client.Request.
+type Response struct {
+	Status int
+	Header http.Header
+	JSON   json.RawMessage // the body; null when empty, a JSON string when it is not JSON
+}
+
+// Decode unmarshals the body into v.
+func (r *Response) Decode(v any) error { return json.Unmarshal(r.JSON, v) }
+
+// Request is an authenticated call to any Noorle endpoint (path like "/v1/agents"), with the
+// client's retries and errors: a non-success status is an *Error.
+func (c *Client) Request(ctx context.Context, method, path string, p *RequestParams) (*Response, error) {
+	op := struct {
+		Op             string            `json:"op"`
+		Method         string            `json:"method"`
+		Path           string            `json:"path"`
+		Query          map[string]string `json:"query,omitempty"`
+		JSON           any               `json:"json,omitempty"`
+		IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	}{Op: "request", Method: method, Path: path}
+	if p != nil {
+		op.Query, op.JSON, op.IdempotencyKey = p.Query, p.JSON, p.IdempotencyKey
+	}
+	var out struct {
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		JSON    json.RawMessage   `json:"json"`
+	}
+	if err := c.do(ctx, op, &out); err != nil {
+		return nil, err
+	}
+	r := &Response{Status: out.Status, Header: http.Header{}, JSON: out.JSON}
+	for k, v := range out.Headers {
+		r.Header.Set(k, v)
+	}
+	return r, nil
+}
+
+// Version is the SDK core's version.
+func Version() string { return libraryVersion() }

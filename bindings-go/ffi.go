@@ -1,0 +1,146 @@
+package noorle
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/include
+#cgo linux,amd64 LDFLAGS: ${SRCDIR}/lib/linux_amd64/libnoorle.a -lm -ldl -lpthread
+#include <stdlib.h>
+#include <string.h>
+#include "noorle.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"unsafe"
+)
+
+// envelope is what every C call returns: {"ok": data} or {"error": ErrorInfo}.
+type envelope struct {
+	OK    json.RawMessage `json:"ok"`
+	Error *errorInfo      `json:"error"`
+}
+
+// cString copies s into C memory; the returned func zeroes and frees it (the text may hold a key).
+func cString(b []byte) (*C.char, func()) {
+	p := (*C.char)(C.CBytes(append(b, 0)))
+	n := C.size_t(len(b) + 1)
+	return p, func() {
+		C.memset(unsafe.Pointer(p), 0, n)
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+// takeEnvelope decodes and frees a string the library returned.
+func takeEnvelope(p *C.char) (json.RawMessage, error) {
+	if p == nil {
+		return nil, &Error{Kind: KindInternal, Message: "the Noorle library returned no response (out of memory?)"}
+	}
+	raw := C.GoBytes(unsafe.Pointer(p), C.int(C.strlen(p)))
+	C.noorle_string_free(p) // zeroes its copy
+	var env envelope
+	err := json.Unmarshal(raw, &env)
+	clear(raw)
+	if err != nil {
+		return nil, &Error{Kind: KindInternal, Message: "cannot decode the library's response: " + err.Error()}
+	}
+	if env.Error != nil {
+		return nil, env.Error.toError()
+	}
+	return env.OK, nil
+}
+
+// callStatic runs an operation that needs no client (parse_key, load_api_key, auth_headers, version).
+func callStatic(op any) (json.RawMessage, error) {
+	return callC(nil, op, nil)
+}
+
+func callC(client *C.noorle_client, op any, cancel *C.noorle_cancel) (json.RawMessage, error) {
+	text, err := json.Marshal(op)
+	if err != nil {
+		return nil, &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
+	}
+	p, release := cString(text)
+	clear(text)
+	defer release()
+	return takeEnvelope(C.noorle_call(client, p, cancel))
+}
+
+// callCtx runs op on client, cancelling it in the core when ctx is done. The C call blocks this
+// goroutine's thread; cancellation reaches the core through a token from another goroutine.
+func callCtx(ctx context.Context, client *C.noorle_client, op any) (json.RawMessage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, contextError(err)
+	}
+	var token *C.noorle_cancel
+	if ctx.Done() != nil {
+		token = C.noorle_cancel_new()
+		var fired sync.WaitGroup
+		fired.Add(1)
+		stop := context.AfterFunc(ctx, func() {
+			defer fired.Done()
+			C.noorle_cancel_cancel(token)
+		})
+		defer func() {
+			// The token is freed only once the AfterFunc can no longer touch it.
+			if !stop() {
+				fired.Wait()
+			}
+			C.noorle_cancel_free(token)
+		}()
+	}
+	out, err := callC(client, op, token)
+	if err != nil && ctx.Err() != nil {
+		if e, ok := err.(*Error); ok && e.Kind == KindCancelled {
+			return nil, contextError(ctx.Err())
+		}
+	}
+	return out, err
+}
+
+// libraryVersion is the C library's version string.
+func libraryVersion() string {
+	return C.GoString(C.noorle_version())
+}
+
+// clientHandle owns the C client. Calls hold the read lock, so Close (and the cleanup) wait
+// for calls in flight instead of freeing the client under them.
+type clientHandle struct {
+	mu  sync.RWMutex
+	ptr *C.noorle_client
+}
+
+func newClientHandle(config any) (*clientHandle, json.RawMessage, error) {
+	text, err := json.Marshal(config)
+	if err != nil {
+		return nil, nil, &Error{Kind: KindConfig, Message: "cannot encode the configuration: " + err.Error()}
+	}
+	p, release := cString(text)
+	clear(text)
+	defer release()
+	var out *C.noorle_client
+	info, err := takeEnvelope(C.noorle_client_new(p, &out))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &clientHandle{ptr: out}, info, nil
+}
+
+func (h *clientHandle) call(ctx context.Context, op any) (json.RawMessage, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.ptr == nil {
+		return nil, ErrClosed
+	}
+	return callCtx(ctx, h.ptr, op)
+}
+
+func (h *clientHandle) free() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ptr != nil {
+		C.noorle_client_free(h.ptr)
+		h.ptr = nil
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/noorle/noorle-sdk/bindings-go
+
+go 1.24

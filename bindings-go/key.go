@@ -1,0 +1,248 @@
+package noorle
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+)
+
+// APIKey is a parsed, validated Noorle API key. Every way of printing it (String, GoString,
+// every fmt verb, JSON, text, slog) shows only the redacted form ak-{access_id}***; the secret is
+// read only through ExposeSecret. The zero value is "no key".
+type APIKey struct {
+	k *keyData // shared, so copies of an APIKey do not copy the secret around
+}
+
+type keyData struct {
+	accessID string
+	whole    string
+}
+
+// ParseAPIKey validates s exactly (no trimming) with the core's rules. The error, an *Error of
+// kind KindInvalidAPIKey with Code and Position, never contains the secret.
+func ParseAPIKey(s string) (APIKey, error) {
+	raw, err := callStatic(struct {
+		Op  string `json:"op"`
+		Key string `json:"key"`
+	}{"parse_key", s})
+	if err != nil {
+		return APIKey{}, err
+	}
+	var out struct {
+		AccessID string `json:"access_id"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return APIKey{}, &Error{Kind: KindInternal, Message: "cannot decode parse_key: " + err.Error()}
+	}
+	return APIKey{&keyData{accessID: out.AccessID, whole: s}}, nil
+}
+
+// MustParseAPIKey is ParseAPIKey that panics (with a redacted message) on an invalid key; for
+// tests and constants.
+func MustParseAPIKey(s string) APIKey {
+	k, err := ParseAPIKey(s)
+	if err != nil {
+		panic(err.Error())
+	}
+	return k
+}
+
+// IsZero reports whether k holds no key.
+func (k APIKey) IsZero() bool { return k.k == nil }
+
+// AccessID is the public identifier (32 lowercase hex characters); safe to log.
+func (k APIKey) AccessID() string {
+	if k.k == nil {
+		return ""
+	}
+	return k.k.accessID
+}
+
+// Redacted is ak-{access_id}***: nothing of the secret.
+func (k APIKey) Redacted() string {
+	if k.k == nil {
+		return ""
+	}
+	return "ak-" + k.k.accessID + "***"
+}
+
+// ExposeSecret returns the whole key, secret included, as sent to the server. Keep it short-lived.
+func (k APIKey) ExposeSecret() string {
+	if k.k == nil {
+		return ""
+	}
+	return k.k.whole
+}
+
+// Equal compares two keys in constant time.
+func (k APIKey) Equal(o APIKey) bool {
+	return subtle.ConstantTimeCompare([]byte(k.ExposeSecret()), []byte(o.ExposeSecret())) == 1
+}
+
+// String is the redacted form.
+func (k APIKey) String() string { return k.Redacted() }
+
+// GoString is the redacted form, for %#v.
+func (k APIKey) GoString() string { return "noorle.APIKey(" + strconv.Quote(k.Redacted()) + ")" }
+
+// Format prints the redacted form for every verb and flag (%v %+v %#v %s %q %x %d ...).
+func (k APIKey) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, k.GoString())
+	case verb == 'q':
+		_, _ = io.WriteString(f, strconv.Quote(k.Redacted()))
+	default:
+		_, _ = io.WriteString(f, k.Redacted())
+	}
+}
+
+// MarshalJSON encodes the redacted form: a key never leaves through JSON by accident.
+func (k APIKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.Redacted()) }
+
+// MarshalText encodes the redacted form (YAML, TOML, map keys, ...).
+func (k APIKey) MarshalText() ([]byte, error) { return []byte(k.Redacted()), nil }
+
+// LogValue makes log/slog print the redacted form.
+func (k APIKey) LogValue() slog.Value { return slog.StringValue(k.Redacted()) }
+
+// HeaderScheme chooses the header that carries the key.
+type HeaderScheme string
+
+const (
+	SchemeXAPIKey       HeaderScheme = "x-api-key"     // X-API-Key: <key> (default)
+	SchemeAPIKey        HeaderScheme = "api-key"       // API-Key: <key>
+	SchemeAuthorization HeaderScheme = "authorization" // Authorization: ApiKey <key>
+)
+
+// AuthHeaders returns the header to attach for key and scheme ("" means X-API-Key), for users
+// of their own HTTP client. See also NewTransport.
+func AuthHeaders(key APIKey, scheme HeaderScheme) (map[string]string, error) {
+	if key.IsZero() {
+		return nil, &Error{Kind: KindConfig, Message: "AuthHeaders: the key is empty"}
+	}
+	if scheme == "" {
+		scheme = SchemeXAPIKey
+	}
+	raw, err := callStatic(struct {
+		Op     string `json:"op"`
+		Key    string `json:"key"`
+		Scheme string `json:"scheme"`
+	}{"auth_headers", key.ExposeSecret(), string(scheme)})
+	if err != nil {
+		return nil, err
+	}
+	var h map[string]string
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, &Error{Kind: KindInternal, Message: "cannot decode auth_headers: " + err.Error()}
+	}
+	return h, nil
+}
+
+// SourceKind says which source a key came from.
+type SourceKind string
+
+const (
+	SourceExplicit       SourceKind = "explicit"        // passed directly
+	SourceFile           SourceKind = "file"            // a key file passed directly
+	SourceEnv            SourceKind = "env"             // NOORLE_API_KEY
+	SourceEnvFile        SourceKind = "env_file"        // the file named by NOORLE_API_KEY_FILE
+	SourceCredentialsDir SourceKind = "credentials_dir" // $CREDENTIALS_DIRECTORY/noorle_api_key
+	SourceDockerSecret   SourceKind = "docker_secret"   // /run/secrets/noorle_api_key
+	SourceProfile        SourceKind = "profile"         // a profile of ~/.noorle/credentials
+)
+
+// KeySource says where a key came from: never the value.
+type KeySource struct {
+	Kind     SourceKind `json:"kind"`
+	Variable string     `json:"variable,omitempty"`
+	Path     string     `json:"path,omitempty"`
+	Profile  string     `json:"profile,omitempty"`
+}
+
+func (s KeySource) String() string {
+	out := string(s.Kind)
+	if s.Variable != "" {
+		out += " $" + s.Variable
+	}
+	if s.Path != "" {
+		out += " " + s.Path
+	}
+	if s.Profile != "" {
+		out += " [profile " + s.Profile + "]"
+	}
+	return out
+}
+
+// LoadOptions control LoadAPIKey (and, through the With... options, NewClient). The zero value
+// runs the whole chain against the process environment.
+type LoadOptions struct {
+	APIKey          string            // a key given directly: wins over everything
+	APIKeyFile      string            // a key file given directly: wins over the environment
+	Profile         string            // profile of the credentials file (else NOORLE_PROFILE, else "default")
+	NoEnvironment   bool              // read no environment variable and no well-known file
+	Env             map[string]string // an isolated environment to read instead of the process's
+	CredentialsFile string            // default ~/.noorle/credentials
+	DockerSecret    string            // default /run/secrets/noorle_api_key
+}
+
+func (o LoadOptions) config() clientConfig {
+	c := clientConfig{
+		APIKey:          o.APIKey,
+		APIKeyFile:      o.APIKeyFile,
+		Profile:         o.Profile,
+		EnvVars:         o.Env,
+		CredentialsFile: o.CredentialsFile,
+		DockerSecret:    o.DockerSecret,
+	}
+	if o.NoEnvironment {
+		f := false
+		c.Env = &f
+	}
+	return c
+}
+
+// LoadedKey is a key and where it came from.
+type LoadedKey struct {
+	Key      APIKey
+	Source   KeySource
+	BaseURL  string   // from the profile, when it sets one
+	Warnings []string // e.g. a key file readable by others
+}
+
+// LoadAPIKey runs the loading chain (explicit, NOORLE_API_KEY, NOORLE_API_KEY_FILE,
+// $CREDENTIALS_DIRECTORY, /run/secrets, profile). A miss is an *Error of kind
+// KindCredentialsNotFound whose Searched lists every place looked.
+func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
+	raw, err := callStatic(struct {
+		Op     string       `json:"op"`
+		Config clientConfig `json:"config"`
+	}{"load_api_key", opts.config()})
+	if err != nil {
+		return LoadedKey{}, err
+	}
+	var out struct {
+		Key      string    `json:"key"`
+		AccessID string    `json:"access_id"`
+		Source   KeySource `json:"source"`
+		BaseURL  *string   `json:"base_url"`
+		Warnings []string  `json:"warnings"`
+	}
+	err = json.Unmarshal(raw, &out)
+	clear(raw)
+	if err != nil {
+		return LoadedKey{}, &Error{Kind: KindInternal, Message: "cannot decode load_api_key: " + err.Error()}
+	}
+	l := LoadedKey{
+		Key:      APIKey{&keyData{accessID: out.AccessID, whole: out.Key}},
+		Source:   out.Source,
+		Warnings: out.Warnings,
+	}
+	if out.BaseURL != nil {
+		l.BaseURL = *out.BaseURL
+	}
+	return l, nil
+}
