@@ -298,3 +298,120 @@ fn binary_prints_listening_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-non-loopback"));
 }
+
+/// The binary with the most verbose logging: nothing it prints, on stdout or stderr, contains a
+/// secret it issued or was given (keys are logged by access id only).
+#[tokio::test]
+async fn binary_output_never_contains_a_secret() {
+    let bin = env!("CARGO_BIN_EXE_noorle-dev-server");
+    let root = fresh_key();
+    let mut child = std::process::Command::new(bin)
+        .args(["--bind", "127.0.0.1:0", "--fault-injection"])
+        .env("NOORLE_DEV_ROOT_KEY", &root)
+        .env("NOORLE_DEV_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let http = client();
+    let call = |method: reqwest::Method, path: &str, key: &str, body: Option<serde_json::Value>| {
+        let mut rb = http
+            .request(method, format!("{base}{path}"))
+            .header("X-API-Key", key);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        async move {
+            let r = rb.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+
+    let mut secrets = vec![secret(&root).to_owned()];
+    let (s, sa) = call(
+        reqwest::Method::POST,
+        "/v1/service-accounts",
+        &root,
+        Some(json!({"name": "logged"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let sa_key = sa["key"].as_str().unwrap().to_owned();
+    secrets.push(secret(&sa_key).to_owned());
+    let (s, k) = call(
+        reqwest::Method::POST,
+        "/v1/api-keys",
+        &root,
+        Some(json!({"name": "direct"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let direct = k["key"].as_str().unwrap().to_owned();
+    secrets.push(secret(&direct).to_owned());
+    let path = format!("/v1/api-keys/{}/rotate", access_id(&direct));
+    let (s, r) = call(
+        reqwest::Method::POST,
+        &path,
+        &root,
+        Some(json!({"grace_period_seconds": 60})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    secrets.push(secret(r["key"].as_str().unwrap()).to_owned());
+    // Used, and refused: a wrong secret for a real access id, a Bearer header.
+    assert_eq!(
+        call(reqwest::Method::GET, "/v1/api-keys/self", &sa_key, None)
+            .await
+            .0,
+        200
+    );
+    let forged = format!("ak-{}{}", access_id(&sa_key), secret(&fresh_key()));
+    secrets.push(secret(&forged).to_owned());
+    assert_eq!(
+        call(reqwest::Method::GET, "/v1/api-keys/self", &forged, None)
+            .await
+            .0,
+        401
+    );
+    let bearer = http
+        .get(format!("{base}/v1/api-keys/self"))
+        .header("Authorization", format!("Bearer {sa_key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status().as_u16(), 401);
+    assert!(!bearer.text().await.unwrap().contains(secret(&sa_key)));
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let mut err = Vec::new();
+    std::io::Read::read_to_end(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        !err.is_empty(),
+        "trace logging produced no output: the check would be hollow"
+    );
+    let all = [line.as_bytes(), &rest, &err].concat();
+    for s in &secrets {
+        assert!(!contains(&all, s), "the server printed a secret");
+    }
+    assert!(
+        contains(&all, access_id(&sa_key)),
+        "access ids are logged, as the public identifier"
+    );
+}
