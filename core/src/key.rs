@@ -53,7 +53,13 @@ impl ApiKey {
 
     /// The key with its secret hidden: `ak-{access_id}***`.
     pub fn redacted(&self) -> String {
-        format!("{PREFIX}{}***", self.access_id())
+        {
+            let mut r = String::with_capacity(KEY_MIN_LEN + 3);
+            r.push_str(PREFIX);
+            r.push_str(self.access_id());
+            r.push_str("***");
+            r
+        }
     }
 
     /// The whole key, secret included, as it is sent to the server. Keep the result short-lived.
@@ -205,36 +211,57 @@ fn describe_char(c: char) -> String {
 
 // Checks run in the order of the vectors' `rules.order`; the first failure is reported.
 fn validate(input: &str) -> Result<(), InvalidApiKey> {
+    // The common case, a value that starts with `ak-`, cannot be empty, quoted, prefixed with a
+    // scheme or a header name, nor start with whitespace: only the trailing check applies.
+    if !input.starts_with(PREFIX) {
+        return Err(not_a_key(input));
+    }
+    if input.ends_with(char::is_whitespace) {
+        return Err(trailing_whitespace(input));
+    }
+    validate_body(input)
+}
+
+fn trailing_whitespace(input: &str) -> InvalidApiKey {
+    let pos = input.chars().count() - 1;
+    let last = input.chars().last().map(describe_char).unwrap_or_default();
+    InvalidApiKey::new(
+        InvalidKeyCode::SurroundingWhitespace,
+        pos,
+        format!("the key ends with {last}; remove the trailing whitespace"),
+    )
+}
+
+// Why a value that does not start with `ak-` is not a key, in the vectors' order of checks.
+fn not_a_key(input: &str) -> InvalidApiKey {
     use InvalidKeyCode::*;
+    let bytes = input.as_bytes();
+    // Byte-wise, so that no slice can split a multi-byte character.
+    let starts_ci =
+        |p: &str| bytes.len() >= p.len() && bytes[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     if input.is_empty() {
-        return Err(InvalidApiKey::new(
+        return InvalidApiKey::new(
             Empty,
             0,
             "the key is empty; set it to a value that starts with 'ak-'",
-        ));
+        );
     }
     if input.starts_with(char::is_whitespace) {
-        return Err(InvalidApiKey::new(
+        return InvalidApiKey::new(
             SurroundingWhitespace,
             0,
             "the key starts with whitespace; remove it",
-        ));
+        );
     }
     if input.ends_with(char::is_whitespace) {
-        let pos = input.chars().count() - 1;
-        let last = input.chars().last().map(describe_char).unwrap_or_default();
-        return Err(InvalidApiKey::new(
-            SurroundingWhitespace,
-            pos,
-            format!("the key ends with {last}; remove the trailing whitespace"),
-        ));
+        return trailing_whitespace(input);
     }
     if input.starts_with(['"', '\'', '`']) {
-        return Err(InvalidApiKey::new(
+        return InvalidApiKey::new(
             Quoted,
             0,
             "the key is wrapped in quotes (as copied from a .env or JSON file); remove the quotes",
-        ));
+        );
     }
     for (scheme, what) in [
         (
@@ -246,42 +273,64 @@ fn validate(input: &str) -> Result<(), InvalidApiKey> {
             "an Authorization header value with the ApiKey scheme",
         ),
     ] {
-        if input.len() >= scheme.len() && input[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return Err(InvalidApiKey::new(
+        if starts_ci(scheme) {
+            return InvalidApiKey::new(
                 SchemePrefix,
                 0,
                 format!("the value is {what}; pass only the key, which starts with 'ak-'"),
-            ));
+            );
         }
     }
     if let Some(colon) = input.find(':') {
         let name = &input[..colon];
         if !name.is_empty()
-            && !name.starts_with(PREFIX)
             && name.len() <= 32
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return Err(InvalidApiKey::new(
+            return InvalidApiKey::new(
                 SchemePrefix,
                 0,
                 format!("the value is a whole header line ('{name}: ...'); pass only the key, which starts with 'ak-'"),
-            ));
+            );
         }
     }
-    if !input.starts_with(PREFIX) {
-        let hint = if input.len() >= 3 && input[..3].eq_ignore_ascii_case(PREFIX) {
-            "the prefix must be lowercase 'ak-' (keys are case-sensitive)"
-        } else if input.starts_with("ak_") {
-            "the prefix is 'ak-' with a hyphen, not an underscore"
-        } else {
-            "a Noorle API key starts with 'ak-'; check that you copied the whole key"
-        };
-        return Err(InvalidApiKey::new(MissingPrefix, 0, hint));
-    }
+    let hint = if starts_ci(PREFIX) {
+        "the prefix must be lowercase 'ak-' (keys are case-sensitive)"
+    } else if input.starts_with("ak_") {
+        "the prefix is 'ak-' with a hyphen, not an underscore"
+    } else {
+        "a Noorle API key starts with 'ak-'; check that you copied the whole key"
+    };
+    InvalidApiKey::new(MissingPrefix, 0, hint)
+}
 
+fn all_lower_hex(b: &[u8]) -> bool {
+    b.iter().fold(true, |ok, &c| {
+        ok & ((c.wrapping_sub(b'0') < 10) | (c.wrapping_sub(b'a') < 6))
+    })
+}
+
+fn all_alphanumeric(b: &[u8]) -> bool {
+    b.iter().fold(true, |ok, &c| {
+        ok & ((c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 26))
+    })
+}
+
+// The access id and the secret of a value that starts with `ak-`.
+fn validate_body(input: &str) -> Result<(), InvalidApiKey> {
+    use InvalidKeyCode::*;
     // From here on, every byte before the one examined is ASCII, so byte offsets are character
     // positions: no allocation, no char decoding on the valid path.
     let bytes = input.as_bytes();
+    // A well-formed key passes two branch-free scans (they vectorise); the loops below only run
+    // to explain a failure.
+    if bytes.len() >= KEY_MIN_LEN + SECRET_MIN_LEN
+        && bytes.len() <= KEY_MIN_LEN + SECRET_MAX_LEN
+        && all_lower_hex(&bytes[PREFIX.len()..KEY_MIN_LEN])
+        && all_alphanumeric(&bytes[KEY_MIN_LEN..])
+    {
+        return Ok(());
+    }
     // Access id: positions 3..35, lowercase hex. A bad character wins over a short input.
     for (i, &b) in bytes
         .iter()
@@ -361,6 +410,22 @@ mod tests {
             );
         }
         assert_eq!(k.expose_secret_part(), "s9t0u1v2w3x4y5z6");
+    }
+
+    #[test]
+    fn multibyte_input_never_panics() {
+        for bad in [
+            "Beaé€xxxxxxx",
+            "é",
+            "aé-x",
+            "Api€ey ak-",
+            "ak-\u{1F600}",
+            "a€:x",
+            "ak-0123456789abcdef0123456789abcdef\u{e9}",
+        ] {
+            let e = ApiKey::parse(bad).unwrap_err();
+            assert!(e.position() <= bad.chars().count(), "{bad:?}: {e}");
+        }
     }
 
     #[test]
