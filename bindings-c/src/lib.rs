@@ -173,31 +173,10 @@ pub unsafe extern "C" fn noorle_call(
         };
         // SAFETY: as above.
         let token = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
-        run_on_runtime(client.inner.clone(), op, token)
+        let client = client.inner.clone();
+        // On a runtime worker, beside the connection's task: the caller is woken once.
+        noorle::runtime::run(async move { ops::execute(Some(&client), op, token.as_ref()).await })?
     })
-}
-
-/// Runs `op` as a task on the shared runtime and blocks this thread until it ends. The whole
-/// request then runs on a worker next to its connection's task, so the caller is woken once
-/// (with `block_on` on the caller's thread every I/O event crossed threads: ~15% slower under
-/// load). A panic in the task comes back as a `JoinError`, turned into an `internal` error.
-fn run_on_runtime(
-    client: Client,
-    op: Operation,
-    token: Option<CancellationToken>,
-) -> noorle::Result<Value> {
-    let rt = noorle::runtime::runtime()?;
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(arg_error(
-            "noorle_call was made from inside a tokio runtime".into(),
-        ));
-    }
-    let task = rt.spawn(async move { ops::execute(Some(&client), op, token.as_ref()).await });
-    match rt.block_on(task) {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => Err(Error::from_panic(join.into_panic().as_ref())),
-        Err(_) => Err(Error::Internal("the operation's task was cancelled".into())),
-    }
 }
 
 /// Releases a string returned by this library (its bytes are zeroed first: envelopes may hold a

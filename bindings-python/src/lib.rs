@@ -250,10 +250,18 @@ impl NativeClient {
             let client = self.inner.clone();
             let out = py.detach(move || {
                 let _g = Inflight::enter();
+                // The request runs on a runtime worker (one wake-up of this thread when it
+                // ends); this thread only waits, and watches for Ctrl-C.
+                let mut task = noorle::runtime::spawn(async move {
+                    noorle::ops::execute(Some(&client), op, None).await
+                })?;
                 noorle::runtime::block_on(async move {
                     tokio::select! {
-                        r = noorle::ops::execute(Some(&client), op, None) => SyncOutcome::Done(r),
-                        e = python_signals() => SyncOutcome::Interrupted(e),
+                        r = noorle::runtime::join(&mut task) => SyncOutcome::Done(r.and_then(|r| r)),
+                        e = python_signals() => {
+                            task.abort();
+                            SyncOutcome::Interrupted(e)
+                        }
                     }
                 })
             });

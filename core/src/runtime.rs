@@ -57,3 +57,26 @@ where
 {
     Ok(runtime()?.spawn(fut))
 }
+
+/// Waits for a task spawned on the shared runtime; a panic inside it becomes [`Error::Internal`].
+pub async fn join<T>(
+    task: impl Future<Output = std::result::Result<T, tokio::task::JoinError>>,
+) -> Result<T> {
+    match task.await {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_panic() => Err(Error::from_panic(e.into_panic().as_ref())),
+        Err(_) => Err(Error::Cancelled),
+    }
+}
+
+/// Runs `fut` as a task on the shared runtime and blocks this thread until it ends. Unlike
+/// [`block_on`], the future runs on a worker next to its connections' tasks, so the caller is
+/// woken once rather than at every I/O event (what the C ABI and Python's sync client use).
+pub fn run<F>(fut: F) -> Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = spawn(fut)?;
+    block_on(join(task))?
+}

@@ -397,9 +397,9 @@ impl Client {
             .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
         let opts = RequestOptions { idempotency_key };
         let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
-        let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| unexpected(path, e))?;
-        let field_value = value.get_mut(field).map(Value::take).unwrap_or(Value::Null);
-        serde_json::from_value(field_value).map_err(|e| unexpected(path, e))
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde::de::DeserializeSeed::deserialize(FieldSeed::<T>::new(field), &mut de)
+            .map_err(|e| unexpected(path, e))
     }
 
     /// Sends a request and decodes the whole JSON answer.
@@ -479,13 +479,13 @@ impl Client {
                 req = req.json(body);
             }
             let outcome = match req.send().await {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await.map_err(|e| self.transport_error(e));
-                    match body {
+                    // Taken, not cloned: the body read below consumes the response.
+                    let headers = std::mem::take(resp.headers_mut());
+                    match resp.bytes().await {
                         Ok(body) => Ok((status, headers, body)),
-                        Err(e) => Err(e),
+                        Err(e) => Err(self.transport_error(e)),
                     }
                 }
                 Err(e) => Err(self.transport_error(e)),
@@ -593,6 +593,47 @@ fn backoff(p: &RetryPolicy, attempt: u32) -> Duration {
         .min(p.max_delay);
     let ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::rng().random_range(0..=ms))
+}
+
+/// Decodes one field of a JSON object straight into `T`, skipping the others (the answers'
+/// envelopes are `{"<field>": {...}}`), without building a `Value` tree first.
+struct FieldSeed<'f, T> {
+    field: &'f str,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'f, T> FieldSeed<'f, T> {
+    fn new(field: &'f str) -> Self {
+        Self {
+            field,
+            _t: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for FieldSeed<'_, T> {
+    type Value = T;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for FieldSeed<'_, T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an object with the field '{}'", self.field)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == self.field && found.is_none() {
+                found = Some(map.next_value::<T>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        found.ok_or_else(|| serde::de::Error::custom(format!("no '{}' in the answer", self.field)))
+    }
 }
 
 /// Percent-encodes one path segment, so an id can never change the path.
