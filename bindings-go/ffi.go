@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -39,6 +40,11 @@ func takeEnvelope(p *C.char) (json.RawMessage, error) {
 	}
 	raw := C.GoBytes(unsafe.Pointer(p), C.int(C.strlen(p)))
 	C.noorle_string_free(p) // zeroes its copy
+	return decodeEnvelope(raw)
+}
+
+// decodeEnvelope decodes an envelope and zeroes raw (it may hold a new key).
+func decodeEnvelope(raw []byte) (json.RawMessage, error) {
 	var env envelope
 	err := json.Unmarshal(raw, &env)
 	clear(raw)
@@ -49,6 +55,63 @@ func takeEnvelope(p *C.char) (json.RawMessage, error) {
 		return nil, env.Error.toError()
 	}
 	return env.OK, nil
+}
+
+// Network calls are submitted to the library without blocking (noorle_submit) and their answers
+// collected by one dispatcher goroutine (noorle_wait_completions): one OS thread waits in C for
+// all calls, instead of one thread per call parked in noorle_call.
+var (
+	pendingMu  sync.Mutex
+	pending    = map[uint64]chan []byte{}
+	nextTag    atomic.Uint64
+	dispatcher sync.Once
+)
+
+func dispatch() {
+	for {
+		p := C.noorle_wait_completions(1000)
+		if p == nil {
+			continue
+		}
+		raw := C.GoBytes(unsafe.Pointer(p), C.int(C.strlen(p)))
+		C.noorle_string_free(p)
+		var batch []struct {
+			Tag    uint64          `json:"tag"`
+			Result json.RawMessage `json:"result"`
+		}
+		err := json.Unmarshal(raw, &batch) // copies each result out of raw
+		clear(raw)
+		if err != nil {
+			continue // cannot happen: the library writes this text itself
+		}
+		pendingMu.Lock()
+		for _, c := range batch {
+			if ch, ok := pending[c.Tag]; ok {
+				delete(pending, c.Tag)
+				ch <- c.Result // buffered: never blocks
+			}
+		}
+		pendingMu.Unlock()
+	}
+}
+
+// submit runs a client operation through the completion queue and waits for its envelope.
+func submit(client *C.noorle_client, op any, cancel *C.noorle_cancel) (json.RawMessage, error) {
+	text, err := json.Marshal(op)
+	if err != nil {
+		return nil, &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
+	}
+	dispatcher.Do(func() { go dispatch() })
+	tag := nextTag.Add(1)
+	done := make(chan []byte, 1)
+	pendingMu.Lock()
+	pending[tag] = done
+	pendingMu.Unlock()
+	p, release := cString(text)
+	clear(text)
+	C.noorle_submit(client, p, cancel, C.uint64_t(tag))
+	release()
+	return decodeEnvelope(<-done)
 }
 
 // callStatic runs an operation that needs no client (parse_key, load_api_key, auth_headers, version).
@@ -67,8 +130,8 @@ func callC(client *C.noorle_client, op any, cancel *C.noorle_cancel) (json.RawMe
 	return takeEnvelope(C.noorle_call(client, p, cancel))
 }
 
-// callCtx runs op on client, cancelling it in the core when ctx is done. The C call blocks this
-// goroutine's thread; cancellation reaches the core through a token from another goroutine.
+// callCtx runs op on client, cancelling it in the core when ctx is done: cancellation reaches
+// the core through a token, and the call then completes promptly with a cancelled error.
 func callCtx(ctx context.Context, client *C.noorle_client, op any) (json.RawMessage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(err)
@@ -90,7 +153,7 @@ func callCtx(ctx context.Context, client *C.noorle_client, op any) (json.RawMess
 			C.noorle_cancel_free(token)
 		}()
 	}
-	out, err := callC(client, op, token)
+	out, err := submit(client, op, token)
 	if err != nil && ctx.Err() != nil {
 		if e, ok := err.(*Error); ok && e.Kind == KindCancelled {
 			return nil, contextError(ctx.Err())

@@ -88,6 +88,26 @@ void noorle_cancel_cancel(const struct noorle_cancel *cancel);
 // `cancel` is NULL or a pointer from `noorle_cancel_new`, not yet freed.
 void noorle_cancel_free(struct noorle_cancel *cancel);
 
+// Starts an operation that needs a client without blocking: the call runs on the library's
+// runtime, and its envelope is delivered, with `tag`, by `noorle_wait_completions`. Every
+// submission completes exactly once, failures included. `cancel` may be NULL; the client and
+// token may be freed once the completion has arrived (the call holds its own references).
+//
+// This is how a caller with many concurrent calls (Go's goroutines) avoids blocking one thread
+// per call in `noorle_call`.
+//
+// # Safety
+// As for `noorle_call`.
+void noorle_submit(const struct noorle_client *client,
+                   const char *op_json,
+                   const struct noorle_cancel *cancel,
+                   uint64_t tag);
+
+// Waits up to `timeout_ms` for submitted calls to complete and returns every completion so far
+// as a JSON array `[{"tag": N, "result": <envelope>}, ...]`, or NULL when none arrived in
+// time. Free the result with `noorle_string_free`.
+char *noorle_wait_completions(uint32_t timeout_ms);
+
 // The library's version, e.g. `0.1.0`: a static string, do not free it.
 const char *noorle_version(void);
 

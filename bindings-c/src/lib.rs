@@ -8,11 +8,15 @@
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use noorle::ops::{self, CancellationToken, ClientConfig, Operation};
 use noorle::{Client, Error};
 use serde_json::{json, Value};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A client: key source, base URL, retry policy and connection pool. Create with
 /// `noorle_client_new`, release with `noorle_client_free`. Safe to share between threads.
@@ -233,6 +237,101 @@ pub unsafe extern "C" fn noorle_cancel_free(cancel: *mut NoorleCancel) {
             drop(unsafe { Box::from_raw(cancel) });
         }
     }));
+}
+
+/// Submitted calls that have completed, waiting for `noorle_wait_completions`.
+static COMPLETED: Mutex<Vec<(u64, Zeroizing<String>)>> = Mutex::new(Vec::new());
+static COMPLETED_READY: Condvar = Condvar::new();
+
+fn complete(tag: u64, outcome: noorle::Result<Value>) {
+    let text = Zeroizing::new(envelope(outcome));
+    COMPLETED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((tag, text));
+    COMPLETED_READY.notify_one();
+}
+
+/// Starts an operation that needs a client without blocking: the call runs on the library's
+/// runtime, and its envelope is delivered, with `tag`, by `noorle_wait_completions`. Every
+/// submission completes exactly once, failures included. `cancel` may be NULL; the client and
+/// token may be freed once the completion has arrived (the call holds its own references).
+///
+/// This is how a caller with many concurrent calls (Go's goroutines) avoids blocking one thread
+/// per call in `noorle_call`.
+///
+/// # Safety
+/// As for `noorle_call`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn noorle_submit(
+    client: *const NoorleClient,
+    op_json: *const c_char,
+    cancel: *const NoorleCancel,
+    tag: u64,
+) {
+    let started = catch_unwind(AssertUnwindSafe(|| -> noorle::Result<()> {
+        // SAFETY: NUL-terminated per the contract.
+        let op = Operation::from_json(unsafe { text_arg(op_json, "op_json") }?)?;
+        // SAFETY: NULL or a live handle per the contract.
+        let Some(client) = (unsafe { client.as_ref() }) else {
+            return Err(arg_error(
+                "noorle_submit needs a client: pass one from noorle_client_new".into(),
+            ));
+        };
+        let client = client.inner.clone();
+        // SAFETY: as above.
+        let token = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
+        noorle::runtime::spawn(async move {
+            let call = AssertUnwindSafe(ops::execute(Some(&client), op, token.as_ref()));
+            let outcome = call
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(Error::from_panic(p.as_ref())));
+            complete(tag, outcome);
+        })?;
+        Ok(())
+    }));
+    match started {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => complete(tag, Err(e)),
+        Err(p) => complete(tag, Err(Error::from_panic(p.as_ref()))),
+    }
+}
+
+/// Waits up to `timeout_ms` for submitted calls to complete and returns every completion so far
+/// as a JSON array `[{"tag": N, "result": <envelope>}, ...]`, or NULL when none arrived in
+/// time. Free the result with `noorle_string_free`.
+#[unsafe(no_mangle)]
+pub extern "C" fn noorle_wait_completions(timeout_ms: u32) -> *mut c_char {
+    catch_unwind(|| {
+        let mut done = COMPLETED.lock().unwrap_or_else(|p| p.into_inner());
+        if done.is_empty() {
+            let wait = Duration::from_millis(u64::from(timeout_ms));
+            done = COMPLETED_READY
+                .wait_timeout_while(done, wait, |d| d.is_empty())
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        if done.is_empty() {
+            return ptr::null_mut();
+        }
+        let batch = std::mem::take(&mut *done);
+        drop(done);
+        let mut out =
+            String::with_capacity(batch.iter().map(|(_, t)| t.len() + 32).sum::<usize>() + 2);
+        out.push('[');
+        for (i, (tag, text)) in batch.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&format!("{{\"tag\":{tag},\"result\":"));
+            out.push_str(text);
+            out.push('}');
+        }
+        out.push(']');
+        into_c_string(out)
+    })
+    .unwrap_or(ptr::null_mut())
 }
 
 /// The library's version, e.g. `0.1.0`: a static string, do not free it.

@@ -223,3 +223,55 @@ fn header_is_current() {
          `NOORLE_UPDATE_HEADER=1 cargo build -p noorle-ffi` and commit the header"
     );
 }
+
+/// Waits for the completions of `tags` (one test only uses the global queue, so none is lost to
+/// another test).
+fn completions(tags: &[u64]) -> std::collections::HashMap<u64, Value> {
+    let mut got = std::collections::HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got.len() < tags.len() && std::time::Instant::now() < deadline {
+        let p = noorle_wait_completions(100);
+        if p.is_null() {
+            continue;
+        }
+        for c in take(p).as_array().cloned().unwrap_or_default() {
+            got.insert(c["tag"].as_u64().unwrap_or(u64::MAX), c["result"].clone());
+        }
+    }
+    got
+}
+
+#[test]
+fn submitted_calls_complete_once_each_with_their_tag() {
+    let (client, v) = new_client(&offline_config());
+    assert!(!client.is_null(), "{v}");
+    let whoami = CString::new(r#"{"op":"whoami"}"#).unwrap_or_default();
+    let parse =
+        CString::new(json!({"op": "parse_key", "key": KEY}).to_string()).unwrap_or_default();
+    let bad = CString::new("{not json").unwrap_or_default();
+    let cancel = noorle_cancel_new();
+    unsafe {
+        noorle_cancel_cancel(cancel);
+        noorle_submit(client, whoami.as_ptr(), ptr::null(), 101); // connection refused
+        noorle_submit(client, parse.as_ptr(), ptr::null(), 102); // a static op works too
+        noorle_submit(client, bad.as_ptr(), ptr::null(), 103);
+        noorle_submit(ptr::null(), whoami.as_ptr(), ptr::null(), 104);
+        noorle_submit(client, whoami.as_ptr(), cancel, 105);
+    }
+    let got = completions(&[101, 102, 103, 104, 105]);
+    assert_eq!(error_kind(&got[&101]), "connection", "{:?}", got[&101]);
+    assert_eq!(
+        got[&102]["ok"]["access_id"],
+        "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4"
+    );
+    assert_eq!(error_kind(&got[&103]), "config");
+    assert_eq!(error_kind(&got[&104]), "config");
+    assert_eq!(error_kind(&got[&105]), "cancelled");
+    assert!(!got.values().any(|v| v.to_string().contains(SECRET)));
+    // Nothing more arrives: each submission completed exactly once.
+    assert!(noorle_wait_completions(50).is_null());
+    unsafe {
+        noorle_cancel_free(cancel);
+        noorle_client_free(client);
+    }
+}
