@@ -147,7 +147,8 @@ def main() -> None:
     us = lambda s: f"{s * 1e6:.0f} µs"  # noqa: E731
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
     print(f"Method: {ROUNDS} rounds, median; {N} sequential calls per round (async: {2 * N} calls, 64 in flight);")
-    print("release wheel; the local dev server (debug build) on loopback, running on the same machine.\n")
+    server = "release" if "release" in os.environ.get("NOORLE_DEV_SERVER_BIN", "") else "debug"
+    print(f"release wheel; the local dev server ({server} build) on loopback, on the same machine.\n")
     print("| measure | result | goal | met |")
     print("|---|---|---|---|")
 
