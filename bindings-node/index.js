@@ -7,24 +7,9 @@ const util = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 
-const {
-  NoorleError,
-  APIError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  ConflictError,
-  ValidationError,
-  RateLimitError,
-  ServerError,
-  APIConnectionError,
-  APITimeoutError,
-  InvalidApiKeyError,
-  CredentialsNotFoundError,
-  ConfigError,
-  AbortError,
-  fromNative,
-} = errors
+// The error classes are re-exported as they are; this file only needs a few of them.
+const { fromNative, ...errorClasses } = errors
+const { NoorleError, InvalidApiKeyError, ConfigError, AbortError } = errorClasses
 
 const redact = (text) => native.redactKeysIn(text)
 const rethrow = (e) => {
@@ -402,21 +387,7 @@ module.exports = {
   authHeaders,
   createFetch,
   VERSION,
-  NoorleError,
-  APIError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  ConflictError,
-  ValidationError,
-  RateLimitError,
-  ServerError,
-  APIConnectionError,
-  APITimeoutError,
-  InvalidApiKeyError,
-  CredentialsNotFoundError,
-  ConfigError,
-  AbortError,
+  ...errorClasses,
   // For the test suite only: makes the native layer panic.
   _debugPanic: (inFuture) => {
     try {
