@@ -207,13 +207,12 @@ impl ClientBuilder {
                 warnings: loaded.warnings,
                 scheme: self.header_scheme,
                 retry: self.retry,
-                timeout: self.timeout,
             }),
         })
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct HttpFactory {
     timeout: Duration,
     connect_timeout: Duration,
@@ -245,7 +244,6 @@ struct Inner {
     warnings: Vec<String>,
     scheme: HeaderScheme,
     retry: RetryPolicy,
-    timeout: Duration,
 }
 
 /// A Noorle API client. Cheap to clone; clones share the connection pool.
@@ -304,28 +302,22 @@ impl Client {
     /// The same client (pool, base URL, options) sending another key.
     pub fn with_api_key(&self, key: ApiKey) -> Client {
         let i = &self.inner;
-        let http = self.http().ok().unwrap_or_else(|| {
-            i.http_client
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .1
-                .clone()
-        });
+        // The same pool, with the process id it belongs to (so a fork is still detected).
+        let slot = i
+            .http_client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         Client {
             inner: Arc::new(Inner {
-                http_client: Mutex::new((std::process::id(), http)),
-                http: HttpFactory {
-                    timeout: i.http.timeout,
-                    connect_timeout: i.http.connect_timeout,
-                    user_agent: i.http.user_agent.clone(),
-                },
+                http_client: Mutex::new(slot),
+                http: i.http.clone(),
                 base_url: i.base_url.clone(),
                 provider: KeyProvider::Fixed(Arc::new(key)),
                 source: KeySource::explicit(),
                 warnings: Vec::new(),
                 scheme: i.scheme,
                 retry: i.retry,
-                timeout: i.timeout,
             }),
         }
     }
@@ -538,7 +530,7 @@ impl Client {
         if e.is_timeout() && !e.is_connect() {
             Error::Timeout(format!(
                 "no complete answer within {:?}",
-                self.inner.timeout
+                self.inner.http.timeout
             ))
         } else {
             let mut msg = e.to_string();
