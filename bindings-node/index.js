@@ -7,9 +7,24 @@ const util = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 
-// The error classes are re-exported as they are; this file only needs a few of them.
-const { fromNative, ...errorClasses } = errors
-const { NoorleError, InvalidApiKeyError, ConfigError, AbortError } = errorClasses
+const {
+  NoorleError,
+  APIError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  ValidationError,
+  RateLimitError,
+  ServerError,
+  APIConnectionError,
+  APITimeoutError,
+  InvalidApiKeyError,
+  CredentialsNotFoundError,
+  ConfigError,
+  AbortError,
+  fromNative,
+} = errors
 
 const redact = (text) => native.redactKeysIn(text)
 const rethrow = (e) => {
@@ -387,7 +402,21 @@ module.exports = {
   authHeaders,
   createFetch,
   VERSION,
-  ...errorClasses,
+  NoorleError,
+  APIError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  ValidationError,
+  RateLimitError,
+  ServerError,
+  APIConnectionError,
+  APITimeoutError,
+  InvalidApiKeyError,
+  CredentialsNotFoundError,
+  ConfigError,
+  AbortError,
   // For the test suite only: makes the native layer panic.
   _debugPanic: (inFuture) => {
     try {
