@@ -30,9 +30,11 @@ test('an already-aborted signal never reaches the server', async () => {
 
 test('AbortSignal.timeout cancels a stalled call; abort during retry backoff too', async () => {
   const a = await newAccount('node-abort-timeout')
-  await fault({ access_id: a.accessId, fault: { type: 'stall', ms: 3000 } })
+  // Each fault names its request's method and path: an abandoned request that reaches the server
+  // late (a loaded machine) must not take the other call's fault.
+  await fault({ access_id: a.accessId, method: 'GET', path: '/v1/service-accounts', fault: { type: 'stall', ms: 3000 } })
   await rejectsWith(a.client().serviceAccounts.list({}, { signal: AbortSignal.timeout(100) }), noorle.AbortError)
-  await fault({ access_id: a.accessId, fault: { type: 'status', status: 429, retry_after: 30 } })
+  await fault({ access_id: a.accessId, method: 'GET', path: '/v1/api-keys/self', fault: { type: 'status', status: 429, retry_after: 30 } })
   const t0 = Date.now()
   await rejectsWith(a.client().whoami({ signal: AbortSignal.timeout(200) }), noorle.AbortError)
   assert.ok(Date.now() - t0 < 2000)

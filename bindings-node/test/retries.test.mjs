@@ -20,7 +20,8 @@ test('retries stop at maxRetries', async () => {
   assert.equal((await requestLog(a.accessId, { path: SELF })).length, 2)
   await rejectsWith(a.client({ maxRetries: 0 }).whoami(), noorle.ServerError)
   assert.equal((await requestLog(a.accessId, { path: SELF })).length, 3)
-  await fetch(`${process.env.NOORLE_BASE_URL}/_dev/faults`, { method: 'DELETE' }).catch(() => {})
+  // The two faults left over match only this test's key; clearing every fault here would also
+  // wipe those that concurrent test files (and other languages' suites) have queued.
 })
 
 test('429 with Retry-After is waited for, then retried', async () => {
