@@ -15,18 +15,25 @@ hex="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 secret="$(head -c 1024 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z0-9')"
 key="ak-${hex}${secret:0:32}"
 
-start() { # start BIN ARGS... -> prints URL
-    "$@" >"$tmp/out.$#" 2>/dev/null &
+# start NAME BIN ARGS...: runs the server in this shell (so the EXIT trap can stop it) and sets
+# URL_<NAME> from its first line.
+start() {
+    local name=$1; shift
+    "$@" >"$tmp/out.$name" 2>/dev/null &
     pids+=($!)
     for _ in $(seq 100); do
-        line=$(head -n1 "$tmp/out.$#" 2>/dev/null || true)
-        [ -n "$line" ] && { echo "${line#listening on }"; return; }
+        line=$(head -n1 "$tmp/out.$name" 2>/dev/null || true)
+        if [ -n "$line" ]; then
+            printf -v "URL_$name" '%s' "${line#listening on }"
+            return
+        fi
         sleep 0.1
     done
-    echo "server did not start" >&2; exit 1
+    echo "$name did not start" >&2; exit 1
 }
-dev=$(NOORLE_DEV_ROOT_KEY="$key" start "$T/noorle-dev-server" --bind 127.0.0.1:0)
-hello=$(start "$T/hello")
+NOORLE_DEV_ROOT_KEY="$key" start dev "$T/noorle-dev-server" --bind 127.0.0.1:0
+start hello "$T/hello"
+dev=$URL_dev hello=$URL_hello
 
 rps() { wrk -t1 -c64 -d4s "$@" | awk '/Requests\/sec/ {print $2}'; }
 d=(); h=()
