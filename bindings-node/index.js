@@ -393,6 +393,8 @@ function createFetch(opts) {
 
 const VERSION = native.executeStatic({ op: 'version' }).version
 
+// Listed name by name, not spread from errors.js: Node finds a CommonJS module's named ES exports
+// by reading this object literal (test/esm.test.mjs guards it).
 module.exports = {
   Client,
   ApiKey,

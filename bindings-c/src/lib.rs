@@ -65,22 +65,18 @@ fn guarded(f: impl FnOnce() -> noorle::Result<Value>) -> *mut c_char {
     into_c_string(text)
 }
 
-fn arg_error(message: String) -> Error {
-    Error::Config(message)
-}
-
 /// Borrows a C string as UTF-8, naming the argument in the error.
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string valid for the duration of the call.
 unsafe fn text_arg<'a>(p: *const c_char, name: &str) -> noorle::Result<&'a str> {
     if p.is_null() {
-        return Err(arg_error(format!("{name} is NULL")));
+        return Err(Error::Config(format!("{name} is NULL")));
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     let c = unsafe { CStr::from_ptr(p) };
     c.to_str().map_err(|e| {
-        arg_error(format!(
+        Error::Config(format!(
             "{name} is not valid UTF-8 (invalid byte at offset {})",
             e.valid_up_to()
         ))
@@ -108,7 +104,7 @@ pub unsafe extern "C" fn noorle_client_new(
 ) -> *mut c_char {
     guarded(|| {
         if out.is_null() {
-            return Err(arg_error(
+            return Err(Error::Config(
                 "out is NULL: pass the address of a noorle_client pointer".into(),
             ));
         }
@@ -171,7 +167,7 @@ pub unsafe extern "C" fn noorle_call(
         }
         // SAFETY: NULL or a live handle per the contract.
         let Some(client) = (unsafe { client.as_ref() }) else {
-            return Err(arg_error(
+            return Err(Error::Config(
                 "this operation needs a client: pass one from noorle_client_new".into(),
             ));
         };
@@ -274,7 +270,7 @@ pub unsafe extern "C" fn noorle_submit(
         let op = Operation::from_json(unsafe { text_arg(op_json, "op_json") }?)?;
         // SAFETY: NULL or a live handle per the contract.
         let Some(client) = (unsafe { client.as_ref() }) else {
-            return Err(arg_error(
+            return Err(Error::Config(
                 "noorle_submit needs a client: pass one from noorle_client_new".into(),
             ));
         };
