@@ -19,7 +19,7 @@ use crate::util;
 const LOG_CAP: usize = 10_000;
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Fault {
     Status {
         status: u16,
@@ -32,6 +32,9 @@ pub enum Fault {
         ms: u64,
     },
     Drop,
+    /// Executes the request, then closes the connection without sending the answer: the case
+    /// that idempotency keys exist for (the server acted, the client never heard).
+    DropAfter,
 }
 
 impl Fault {
@@ -40,6 +43,7 @@ impl Fault {
             Fault::Status { .. } => "status",
             Fault::Stall { .. } => "stall",
             Fault::Drop => "drop",
+            Fault::DropAfter => "drop_after",
         }
     }
 }

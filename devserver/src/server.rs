@@ -125,6 +125,14 @@ async fn handle(
             retry_after,
             code,
         }) => faults::status_response(status, retry_after, code.as_deref()),
+        Some(Fault::DropAfter) => {
+            let resp = dispatch(&state, router, req, is_dev).await;
+            if let (Some(f), Some(seq)) = (&state.faults, log_seq) {
+                f.log_finish(seq, resp.status().as_u16());
+            }
+            tracing::info!(%method, %path, "fault: executed, dropping the answer");
+            return Err(Dropped);
+        }
         Some(Fault::Stall { ms }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             dispatch(&state, router, req, is_dev).await
