@@ -1,7 +1,13 @@
 // Every error kind, with its subclass, instanceof, and fields; no message carries a secret.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { noorle, Client, newAccount, fault, server, rejectsWith, FAST } from './helpers.mjs'
+import http from 'node:http'
+import net from 'node:net'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
+import { noorle, Client, newAccount, fault, requestLog, server, rejectsWith, FAST } from './helpers.mjs'
+
+const SELF = '/v1/api-keys/self'
 
 const E = noorle
 
@@ -43,7 +49,7 @@ test('403, 404, 409, 422 and 400 map to their classes', async () => {
   const badLimit = await rejectsWith(c.apiKeys.list({ limit: 1000 }), E.ValidationError)
   assert.equal(badLimit.status, 422)
 
-  await fault({ access_id: acct.accessId, path: '/v1/agents', fault: { type: 'status', status: 400 } })
+  await fault({ access_id: acct.accessId, method: 'GET', path: '/v1/agents', fault: { type: 'status', status: 400 } })
   const bad = await rejectsWith(c.request('GET', '/v1/agents'), E.ValidationError)
   assert.deepEqual([bad.status, bad.code], [400, 'invalid_request'])
 })
@@ -51,16 +57,17 @@ test('403, 404, 409, 422 and 400 map to their classes', async () => {
 test('429 is RateLimitError with retryAfter; 5xx is ServerError; other statuses APIError', async () => {
   const acct = await newAccount('node-errors-5xx')
   const c = acct.client({ maxRetries: 0 })
-  await fault({ access_id: acct.accessId, fault: { type: 'status', status: 429, retry_after: 7 } })
+  const self = { access_id: acct.accessId, method: 'GET', path: SELF }
+  await fault({ ...self, fault: { type: 'status', status: 429, retry_after: 7 } })
   const rl = await rejectsWith(c.whoami(), E.RateLimitError)
   assert.deepEqual([rl.status, rl.code, rl.retryAfter, rl.retryable], [429, 'rate_limited', 7, true])
 
-  await fault({ access_id: acct.accessId, fault: { type: 'status', status: 503 } })
+  await fault({ ...self, fault: { type: 'status', status: 503 } })
   const s = await rejectsWith(c.whoami(), E.ServerError)
   assert.deepEqual([s.status, s.code, s.retryable], [503, 'service_unavailable', true])
   assert.match(s.requestId, /^req_/)
 
-  await fault({ access_id: acct.accessId, fault: { type: 'status', status: 418, code: 'teapot' } })
+  await fault({ ...self, fault: { type: 'status', status: 418, code: 'teapot' } })
   const t = await rejectsWith(c.whoami(), E.APIError)
   assert.deepEqual([t.status, t.code, t.kind], [418, 'teapot', 'api'])
 })
@@ -73,14 +80,96 @@ test('connection failures are APIConnectionError; a stalled server is APITimeout
   assert.ok(!ce.message.includes(acct.key.exposeSecret().slice(35)))
 
   const c = acct.client({ maxRetries: 0 })
-  await fault({ access_id: acct.accessId, fault: { type: 'drop' } })
+  const self = { access_id: acct.accessId, method: 'GET', path: SELF }
+  await fault({ ...self, fault: { type: 'drop' } })
   await rejectsWith(c.whoami(), E.APIConnectionError)
 
-  await fault({ access_id: acct.accessId, fault: { type: 'stall', ms: 2000 } })
-  const t0 = Date.now()
+  // A client that never timed out would get the answer after the stall, and so fail here.
+  await fault({ ...self, fault: { type: 'stall', ms: 10000 } })
   const te = await rejectsWith(acct.client({ maxRetries: 0, timeout: 300 }).whoami(), E.APITimeoutError)
   assert.equal(te.kind, 'timeout')
-  assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`)
+  assert.equal(te.retryable, true)
+  const log = await requestLog(acct.accessId, { method: 'GET', path: SELF })
+  assert.deepEqual(log.map((r) => r.fault), ['drop', 'stall'])
+})
+
+test('a non-JSON error body: ServerError with the text (redacted) as its message, retried', async () => {
+  const acct = await newAccount('node-errors-text')
+  const leaked = acct.key.exposeSecret()
+  const seen = []
+  const srv = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`)
+    res.writeHead(502, { 'content-type': 'text/plain' })
+    res.end(`upstream exploded while serving ${leaked}\n`)
+  })
+  srv.listen(0, '127.0.0.1')
+  await once(srv, 'listening')
+  try {
+    const baseUrl = `http://127.0.0.1:${srv.address().port}`
+    const c = new Client({ apiKey: acct.key, baseUrl, ...FAST, maxRetries: 1 })
+    const e = await rejectsWith(c.whoami(), E.ServerError)
+    assert.deepEqual([e.status, e.code, e.kind, e.retryable], [502, 'internal_error', 'server', true])
+    assert.match(e.message, /upstream exploded while serving ak-[0-9a-f]{32}/)
+    assert.ok(!e.message.includes(leaked.slice(35)), e.message)
+    assert.deepEqual(seen, ['GET /v1/api-keys/self', 'GET /v1/api-keys/self'])
+  } finally {
+    srv.closeAllConnections()
+    srv.close()
+  }
+})
+
+// A loopback listener that never accepts: its thread blocks, and its accept queue is filled.
+async function neverAccepting() {
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const srv = require('node:net').createServer()
+    srv.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+      parentPort.postMessage(srv.address().port)
+      Atomics.wait(new Int32Array(workerData), 0, 0) // until told to stop
+      srv.close()
+    })`
+  const stop = new SharedArrayBuffer(4)
+  const worker = new Worker(src, { eval: true, workerData: stop })
+  const [port] = await once(worker, 'message')
+  // Linux queues backlog + 1 connections; once those are in, a new connect gets no answer.
+  const fill = []
+  for (let i = 0; i < 2; i++) {
+    const s = net.connect(port, '127.0.0.1')
+    fill.push(s)
+    await once(s, 'connect')
+  }
+  return {
+    port,
+    async close() {
+      for (const s of fill) s.destroy()
+      Atomics.store(new Int32Array(stop), 0, 1)
+      Atomics.notify(new Int32Array(stop), 0)
+      await once(worker, 'exit')
+    },
+  }
+}
+
+test('connectTimeout: a connect that gets no answer is APIConnectionError', { timeout: 60000 }, async () => {
+  const acct = await newAccount('node-errors-connect')
+  const listener = await neverAccepting()
+  try {
+    // The whole-request timeout is far longer than the test's: only connectTimeout can end this.
+    const c = new Client({
+      apiKey: acct.key,
+      baseUrl: `http://127.0.0.1:${listener.port}`,
+      ...FAST,
+      maxRetries: 0,
+      connectTimeout: 200,
+      timeout: 600000,
+    })
+    // The default connect timeout is 10 s: a client that ignored connectTimeout would be
+    // aborted first, and fail with AbortError.
+    const e = await rejectsWith(c.whoami({ signal: AbortSignal.timeout(5000) }), E.APIConnectionError)
+    assert.deepEqual([e.kind, e.retryable], ['connection', true])
+    assert.match(e.message, /connect/i)
+  } finally {
+    await listener.close()
+  }
 })
 
 test('local errors: InvalidApiKeyError, CredentialsNotFoundError, ConfigError', () => {

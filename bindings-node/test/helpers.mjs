@@ -63,6 +63,30 @@ export async function requestLog(accessId, filter = {}) {
   return (await res.json()).requests
 }
 
+/**
+ * Polls the request log until `until(log)` holds (the server logs a request when it arrives),
+ * and returns that log. The deadline only turns a missing event into a clear failure.
+ */
+export async function waitForLog(accessId, filter, until, what = 'the expected requests') {
+  const deadline = Date.now() + 30000
+  for (;;) {
+    const log = await requestLog(accessId, filter)
+    if (until(log)) return log
+    if (Date.now() > deadline) assert.fail(`the server never saw ${what}: ${JSON.stringify(log)}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** Tracks whether a promise has settled, without handling its rejection for the caller. */
+export function track(promise) {
+  const t = { settled: false, promise }
+  promise.then(
+    () => (t.settled = true),
+    () => (t.settled = true),
+  )
+  return t
+}
+
 // Every file checks that nothing was left rejected and unhandled.
 const unhandled = []
 process.on('unhandledRejection', (e) => unhandled.push(e))
