@@ -5,12 +5,14 @@ languages can share one server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -39,6 +41,19 @@ def base_url() -> str:
 @pytest.fixture(scope="session")
 def root_key() -> str:
     return _env("NOORLE_DEV_ROOT_KEY")
+
+
+def wait_until(cond: Callable[[], bool]) -> None:
+    """Waits for an event (a request at the server, a count in the core). Polling, not a timed
+    sleep: it returns as soon as the condition holds; a condition that never holds is caught by
+    the suite's per-test timeout."""
+    while not cond():
+        time.sleep(0.01)
+
+
+async def async_wait_until(cond: Callable[[], bool]) -> None:
+    while not cond():
+        await asyncio.sleep(0.01)
 
 
 def make_client(key: Any, base_url: str, **kw: Any) -> noorle.Client:

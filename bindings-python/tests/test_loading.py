@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
 import noorle
-from conftest import VECTORS, make_client
+from conftest import VECTORS, make_client, wait_until
 
 K1 = VECTORS["parse_valid"][0]["input"]
 K2 = VECTORS["parse_valid"][1]["input"]
@@ -100,7 +100,40 @@ def test_unsafe_files(tmp_path: Path) -> None:
     g = secret_file(tmp_path / "g", K1, 0o640)
     with pytest.warns(noorle.NoorleWarning):
         loaded = noorle.load_api_key(api_key_file=g, env=False)
-    assert loaded.key.expose_secret() == K1 and loaded.warnings
+    assert loaded.key.expose_secret() == K1
+    assert len(loaded.warnings) == 1 and str(g) in loaded.warnings[0], loaded.warnings
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o602])
+def test_world_writable_files_are_refused(tmp_path: Path, mode: int) -> None:
+    # Anyone could replace a world-writable key: every place a key is read from refuses it.
+    creds = secret_file(tmp_path / "credentials", f'[default]\napi_key = "{K1}"\n', mode)
+    d = tmp_path / "creds"
+    d.mkdir()
+    in_dir = secret_file(d / "noorle_api_key", K2, mode)
+    docker = secret_file(tmp_path / "docker_key", K3, mode)
+    env_file = secret_file(tmp_path / "env_key", K1, mode)
+    cases: List[Tuple[Dict[str, Any], Path, str]] = [
+        (dict(env_vars={}, credentials_file=creds), creds, K1),
+        (dict(env_vars={"CREDENTIALS_DIRECTORY": str(d)}, credentials_file=tmp_path / "none"), in_dir, K2),
+        (dict(env_vars={}, docker_secret=docker, credentials_file=tmp_path / "none"), docker, K3),
+        (dict(env_vars={"NOORLE_API_KEY_FILE": str(env_file)}), env_file, K1),
+        (dict(api_key_file=env_file, env=False), env_file, K1),
+    ]
+    for kwargs, path, _ in cases:
+        with pytest.raises(noorle.ConfigError) as ei:
+            noorle.load_api_key(**kwargs)
+        msg = str(ei.value)
+        assert "writable" in msg and str(path) in msg, msg
+        for k in (K1, K2, K3):
+            assert k not in msg
+        with pytest.raises(noorle.ConfigError):
+            noorle.Client(**kwargs)
+    # The same files, made private, load.
+    for _, path, _ in cases:
+        path.chmod(0o600)
+    for kwargs, _, key in cases:
+        assert noorle.load_api_key(**kwargs).key.expose_secret() == key
 
 
 def test_client_reports_its_source(tmp_path: Path, account: noorle.CreatedServiceAccount, base_url: str) -> None:
@@ -115,16 +148,15 @@ def test_client_reports_its_source(tmp_path: Path, account: noorle.CreatedServic
         assert c.key_source().kind == "explicit"
 
 
-def test_key_file_rotation_is_picked_up(tmp_path: Path, account: noorle.CreatedServiceAccount, root: Any, base_url: str) -> None:
+def test_key_file_rotation_is_picked_up(tmp_path: Path, account: noorle.CreatedServiceAccount, root: Any, base_url: str,
+                                        dev: Any) -> None:
     f = secret_file(tmp_path / "k", account.key.expose_secret())
     with make_client(None, base_url, api_key_file=f, reload_interval=0.01) as c:
         assert c.whoami().id == account.key.access_id
         new = root.service_accounts.create_key(account.service_account.id, "second")
         tmp = secret_file(tmp_path / "k.new", new.key.expose_secret())
         tmp.replace(f)
-        import time
-
-        deadline = time.monotonic() + 5
-        while c.whoami().id != new.key.access_id:
-            assert time.monotonic() < deadline, "the new key file was not picked up"
-            time.sleep(0.05)
+        # Re-read every 10 ms: the new key is used once the client has seen the new file.
+        wait_until(lambda: c.whoami().id == new.key.access_id)
+    log = [e["access_id"] for e in dev.requests(new.key.access_id, path="/v1/api-keys/self")]
+    assert log and set(log) == {new.key.access_id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, List
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_whoami_and_request(client: noorle.Client, account: noorle.CreatedServic
     assert run.json["run"]["output"] == {"echo": {"city": "Oslo"}}
 
 
-def test_api_keys_lifecycle(client: noorle.Client, base_url: str, tmp_path: Path) -> None:
+def test_api_keys_lifecycle(client: noorle.Client, account: noorle.CreatedServiceAccount, base_url: str) -> None:
     expires = datetime.now(timezone.utc) + timedelta(days=3)
     created = client.api_keys.create("py-direct", permissions=["read"], expires_at=expires, rate_limit_per_minute=600)
     rec = created.api_key
@@ -39,13 +39,22 @@ def test_api_keys_lifecycle(client: noorle.Client, base_url: str, tmp_path: Path
     renamed = client.api_keys.update(rec, name="py-renamed", expires_at=None)
     assert renamed.name == "py-renamed" and renamed.expires_at is None
 
-    page = client.api_keys.list(limit=1)
-    assert len(page) == 1 and page.total >= 2 and page.has_more and page.next_offset == 1
-    ids = [k.id for k in client.api_keys.list_all(limit=1)]
-    assert rec.id in ids and len(ids) == page.total == len(set(ids))
-    assert [k.id for k in client.api_keys.iter(status="active", limit=100)] == [
-        k.id for k in client.api_keys.list(status="active", limit=100)
+    # Paging through this test's own account's keys (its first key and the new one): other
+    # tests add and delete keys on the shared server, but never these.
+    sid = account.service_account.id
+    page = client.api_keys.list(service_account_id=sid, limit=1)
+    assert len(page) == 1 and page.total == 2 and page.has_more and page.next_offset == 1
+    last = client.api_keys.list(service_account_id=sid, limit=1, offset=1)
+    assert len(last) == 1 and not last.has_more and last.next_offset is None
+    assert {page.items[0].id, last.items[0].id} == {rec.id, account.api_key.id}
+    ids = [k.id for k in client.api_keys.list_all(service_account_id=sid, limit=1)]
+    assert sorted(ids) == sorted([rec.id, account.api_key.id])
+    assert [k.id for k in client.api_keys.iter(service_account_id=sid, status="active", limit=100)] == [
+        k.id for k in client.api_keys.list(service_account_id=sid, status="active", limit=100)
     ]
+    assert len(client.api_keys.list(service_account_id=sid, status="active", limit=100)) == 2
+    # Account-wide, newest first: the new key is near the front whatever other tests do.
+    assert rec.id in [k.id for k in client.api_keys.list(limit=100)]
 
     assert client.api_keys.deactivate(rec.id).status == "inactive"
     assert client.api_keys.deactivate(rec.id).status == "inactive"  # idempotent
@@ -93,9 +102,12 @@ def test_service_accounts(root: noorle.Client, client: noorle.Client, account: n
     assert client.service_accounts.get(sid) == sa.service_account
     upd = client.service_accounts.update(sid, name="py-sub2", description="d2", role="viewer")
     assert (upd.name, upd.description, upd.role) == ("py-sub2", "d2", "viewer")
+    # Newest first, so the new account is on the first page whatever other tests create or delete.
+    first = client.service_accounts.list(limit=2)
+    assert first.limit == 2 and len(first) == 2 and first.total >= 2
     assert sid in [a.id for a in client.service_accounts.list(limit=100)]
-    assert sid in [a.id for a in client.service_accounts.list_all(limit=2)]
-    assert sid in [a.id for a in client.service_accounts.iter()]
+    assert sid in [a.id for a in client.service_accounts.list_all(limit=100)]
+    assert sid in [a.id for a in client.service_accounts.iter(limit=100)]
 
     k2 = client.service_accounts.create_key(sid, "second", scope=[noorle.ResourceRef.agent("agt_weather")])
     assert k2.api_key.scope.type == "resources" and k2.api_key.permissions == ("read",)
@@ -135,9 +147,11 @@ async def test_async_every_call(account: noorle.CreatedServiceAccount, base_url:
         kid = created.api_key.id
         assert (await c.api_keys.get(kid)).id == kid
         assert (await c.api_keys.update(kid, name="py-async2")).name == "py-async2"
-        assert kid in [k.id for k in (await c.api_keys.list(limit=100))]
-        assert kid in [k.id async for k in c.api_keys.list_all(limit=1)]
-        assert kid in [k.id async for k in c.api_keys.iter()]
+        mine = account.service_account.id
+        both = sorted([kid, account.api_key.id])
+        assert sorted(k.id for k in (await c.api_keys.list(service_account_id=mine, limit=100))) == both
+        assert sorted([k.id async for k in c.api_keys.list_all(service_account_id=mine, limit=1)]) == both
+        assert sorted([k.id async for k in c.api_keys.iter(service_account_id=mine)]) == both
         assert (await c.api_keys.deactivate(kid)).status == "inactive"
         assert (await c.api_keys.activate(kid)).status == "active"
         rot = await c.api_keys.rotate(kid)
@@ -149,11 +163,13 @@ async def test_async_every_call(account: noorle.CreatedServiceAccount, base_url:
         sid = sa.service_account.id
         assert (await c.service_accounts.get(sid)).name == "py-async-sa"
         assert (await c.service_accounts.update(sid, description="x")).description == "x"
-        assert sid in [a.id for a in (await c.service_accounts.list(limit=100))]
-        assert sid in [a.id async for a in c.service_accounts.list_all(limit=2)]
+        assert sid in [a.id for a in (await c.service_accounts.list(limit=100))]  # newest first
+        assert sid in [a.id async for a in c.service_accounts.list_all(limit=100)]
         k = await c.service_accounts.create_key(sid, "k2")
         assert (await c.service_accounts.list_keys(sid)).total == 2
-        assert k.api_key.id in [x.id async for x in c.service_accounts.list_all_keys(sid, limit=1)]
+        assert sorted([x.id async for x in c.service_accounts.list_all_keys(sid, limit=1)]) == sorted(
+            [k.api_key.id, sa.api_key.id]
+        )
         await c.service_accounts.delete(sid)
         # Many calls at once on one client.
         recs = await asyncio.gather(*(c.whoami() for _ in range(20)))
@@ -178,17 +194,36 @@ def test_threads_share_one_client(client: noorle.Client) -> None:
     assert len(ids) == 1
 
 
-def test_gil_is_released_while_waiting(client: noorle.Client, account: noorle.CreatedServiceAccount, dev: Any) -> None:
+def test_gil_is_released_while_waiting(account: noorle.CreatedServiceAccount) -> None:
+    # The test's main thread plays the server: the call in the other thread can only end after
+    # this thread has run Python code (accepting, checking, answering) while that call waits. A
+    # call that kept the GIL would deadlock here, and the suite's per-test timeout would fail it.
+    import socket
     import threading
-    import time
 
-    dev.fault(account.key.access_id, {"type": "stall", "ms": 600}, path="/v1/api-keys/self")
-    t = threading.Thread(target=client.whoami)
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    outcome: List[BaseException] = []
+
+    def call() -> None:
+        with make_client(account.key, f"http://127.0.0.1:{srv.getsockname()[1]}", max_retries=0) as c:
+            try:
+                c.whoami()
+            except noorle.NoorleError as e:
+                outcome.append(e)
+
+    base = noorle._native._inflight()
+    t = threading.Thread(target=call)
     t.start()
-    time.sleep(0.05)
-    n = 0
-    start = time.monotonic()
-    while t.is_alive():
-        n += 1  # pure-Python work that needs the GIL
-    assert time.monotonic() - start > 0.3 and n > 10_000
+    conn, _ = srv.accept()
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += conn.recv(4096)
+    assert request.startswith(b"GET /v1/api-keys/self ")
+    assert noorle._native._inflight() == base + 1 and t.is_alive()  # still waiting for the answer
+    conn.sendall(b"HTTP/1.1 418 I'm a teapot\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
     t.join()
+    conn.close()
+    srv.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], noorle.APIError) and outcome[0].status == 418
