@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,12 +132,16 @@ func TestEveryErrorKind(t *testing.T) {
 		t.Error("connection errors are retryable")
 	}
 
-	fault(t, key.AccessID(), "GET", "/v1/api-keys/self", 1, map[string]any{"type": "stall", "ms": 1500})
-	start := time.Now()
+	// The client's own timeout (not a context deadline) on a request the server stalls.
+	fault(t, key.AccessID(), "GET", "/v1/api-keys/self", 1, map[string]any{"type": "stall", "ms": longStall})
 	_, err = newClient(t, key.ExposeSecret(), noorle.WithMaxRetries(0), noorle.WithTimeout(200*time.Millisecond)).Whoami(ctx)
 	checkKind(t, "timeout", err, noorle.KindTimeout, noorle.ErrTimeout, 0)
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("timeout took %v", d)
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("timeout: the client's timeout is not a context deadline: %v", err)
+	}
+	// Every fault above was consumed by exactly one attempt (retries are off).
+	if log := requestLog(t, key.AccessID(), "GET", "/v1/api-keys/self"); statuses(log) != "400,429,503,418,<nil>,<nil>" || deref(log[5].Fault) != "stall" {
+		t.Errorf("server saw %s: %+v", statuses(log), log)
 	}
 }
 
@@ -145,5 +154,105 @@ func TestErrorFormatting(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "noorle: invalid API key (scheme_prefix at position 0)") {
 		t.Errorf("message: %s", err.Error())
+	}
+}
+
+func TestNonJSONErrorBodies(t *testing.T) {
+	// A proxy in front of the API answers in plain text: the error still has its kind, status and
+	// text, and a 502 is retried like any other.
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Path == "/v1/gone" {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, "no such route here\n")
+			return
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "upstream connect error\n")
+	}))
+	defer srv.Close()
+	c := newClient(t, keyA, noorle.WithBaseURL(srv.URL))
+
+	_, err := c.Whoami(context.Background())
+	e := checkKindNoRequestID(t, "text/plain 502", err, noorle.KindServer, noorle.ErrServer, 502)
+	if !strings.Contains(e.Message, "upstream connect error") || !e.Retryable {
+		t.Errorf("502: %+v", e)
+	}
+	if n := hits.Swap(0); n != 3 {
+		t.Errorf("502 attempts: %d, want 1 + 2 retries", n)
+	}
+
+	_, err = c.Request(context.Background(), "GET", "/v1/gone", nil)
+	e = checkKindNoRequestID(t, "text/plain 404", err, noorle.KindNotFound, noorle.ErrNotFound, 404)
+	if !strings.Contains(e.Message, "no such route here") {
+		t.Errorf("404: %+v", e)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("404 attempts: %d", n)
+	}
+}
+
+// checkKindNoRequestID is checkKind for a server that sends no X-Request-Id.
+func checkKindNoRequestID(t *testing.T, name string, err error, kind noorle.Kind, sentinel error, status int) *noorle.Error {
+	t.Helper()
+	var e *noorle.Error
+	if !errors.As(err, &e) || e.Kind != kind || !errors.Is(err, sentinel) || e.Status != status || e.RequestID != "" {
+		t.Fatalf("%s: want %s %d, got %#v", name, kind, status, err)
+	}
+	return e
+}
+
+// fullListener listens on loopback with a backlog that is already full, so a new connection
+// attempt is never completed: its SYN goes unanswered.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the accept queue (never accepted) until a connection attempt no longer completes.
+	for i := 0; ; i++ {
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { conn.Close() })
+		if i == 64 {
+			t.Skip("the kernel completes every connection: cannot build an unanswered connect")
+		}
+	}
+	return addr
+}
+
+func TestConnectTimeout(t *testing.T) {
+	addr := fullListener(t)
+	// The connect timeout ends the attempt as a connection error. Were the option ignored, the
+	// request timeout (shorter than the default 10 s connect timeout) would end it as KindTimeout.
+	c := newClient(t, keyA, noorle.WithBaseURL("http://"+addr), noorle.WithMaxRetries(0),
+		noorle.WithConnectTimeout(100*time.Millisecond), noorle.WithTimeout(5*time.Second))
+	_, err := c.Whoami(context.Background())
+	e := checkKindNoRequestID(t, "connect timeout", err, noorle.KindConnection, noorle.ErrConnection, 0)
+	// The wording is the HTTP stack's ("deadline has elapsed", "timed out"); a refusal would
+	// say "refused".
+	msg := strings.ToLower(e.Message)
+	if !strings.Contains(msg, "connect") || !(strings.Contains(msg, "elapsed") || strings.Contains(msg, "timed out")) || !e.Retryable {
+		t.Errorf("connect timeout: %+v", e)
+	}
+	if strings.Contains(e.Error(), "s9t0u1v2w3x4y5z6") {
+		t.Errorf("message echoes the secret: %v", e)
 	}
 }

@@ -163,6 +163,27 @@ func requestLog(t testing.TB, accessID, method, path string) []logged {
 	return out.Requests
 }
 
+// waitLog polls the request log until ok accepts what the server saw from accessID on method and
+// path, and returns that log: the test waits on the server's event, not on a clock.
+func waitLog(t testing.TB, accessID, method, path string, ok func([]logged) bool) []logged {
+	t.Helper()
+	for i := 0; ; i++ {
+		log := requestLog(t, accessID, method, path)
+		if ok(log) {
+			return log
+		}
+		if i == 3000 { // a bound so that a broken client fails the test instead of hanging it
+			t.Fatalf("%s %s: the server never saw the awaited request; it saw %+v", method, path, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// faulted accepts a log holding exactly one request, the one that took a fault of type f.
+func faulted(f string) func([]logged) bool {
+	return func(log []logged) bool { return len(log) == 1 && deref(log[0].Fault) == f }
+}
+
 func deref[T any](p *T) string {
 	if p == nil {
 		return "<nil>"

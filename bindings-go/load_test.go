@@ -1,6 +1,7 @@
 package noorle_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -153,5 +154,73 @@ func TestLoadInvalidKeyNamesTheSourceNotTheSecret(t *testing.T) {
 	}
 	if !strings.Contains(e.Message, "NOORLE_API_KEY") || strings.Contains(e.Message, "s9t0u1v2w3x4y5z6") {
 		t.Errorf("message: %s", e.Message)
+	}
+}
+
+func TestWorldWritableRefusedFromEverySource(t *testing.T) {
+	opts, dir := isolated(t, nil)
+	ww := func(name, text string) string { return writeFile(t, filepath.Join(dir, name), text, 0o666) }
+	credDir := filepath.Join(dir, "creds")
+	writeFile(t, filepath.Join(credDir, "noorle_api_key"), keyA, 0o666)
+
+	cases := map[string]noorle.LoadOptions{}
+	o := opts
+	o.Env = map[string]string{"NOORLE_API_KEY_FILE": ww("envfile", keyA)}
+	cases["NOORLE_API_KEY_FILE"] = o
+	o = opts
+	o.Env = map[string]string{"CREDENTIALS_DIRECTORY": credDir}
+	cases["CREDENTIALS_DIRECTORY"] = o
+	o = opts
+	o.DockerSecret = ww("docker-secret", keyA)
+	cases["Docker secret"] = o
+	o = opts
+	o.CredentialsFile = ww("credentials", "[default]\napi_key = \""+keyA+"\"\n")
+	cases["profile"] = o
+	for name, o := range cases {
+		_, err := noorle.LoadAPIKey(o)
+		if !errors.Is(err, noorle.ErrConfig) || !strings.Contains(err.Error(), "writable") {
+			t.Errorf("%s: world-writable file: %v", name, err)
+		} else if strings.Contains(err.Error(), "s9t0u1v2w3x4y5z6") {
+			t.Errorf("%s: message echoes the secret: %v", name, err)
+		}
+	}
+	_, err := noorle.NewClient(noorle.WithAPIKeyFile(ww("client-file", keyA)), noorle.WithoutEnvironment())
+	if !errors.Is(err, noorle.ErrConfig) || !strings.Contains(err.Error(), "writable") {
+		t.Errorf("NewClient(WithAPIKeyFile): %v", err)
+	}
+}
+
+func TestWorldWritableRefusedOnReload(t *testing.T) {
+	ctx := context.Background()
+	a := testAccount(t)
+	first, _ := freshKey(t)
+	second, _ := freshKey(t)
+	dir := t.TempDir()
+	path := writeFile(t, filepath.Join(dir, "key"), first.ExposeSecret()+"\n", 0o600)
+	c := newClient(t, "", noorle.WithAPIKeyFile(path))
+	if _, err := c.Whoami(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The file is replaced in one step by a world-writable one holding the second key, and the
+	// first key stops working: the 401 makes the client re-read the file, which it must refuse.
+	staged := writeFile(t, filepath.Join(dir, "staged"), second.ExposeSecret()+"\n", 0o666)
+	if err := os.Rename(staged, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.client.APIKeys.Revoke(ctx, first.AccessID()); err != nil {
+		t.Fatal(err)
+	}
+	if me, err := c.Whoami(ctx); err == nil {
+		t.Fatalf("the world-writable file's key was used: %+v", me)
+	}
+	if log := requestLog(t, second.AccessID(), "GET", selfPath); len(log) != 0 {
+		t.Errorf("the second key reached the server: %+v", log)
+	}
+	// The control: once the file is private again, the same reload takes the second key.
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if me, err := c.Whoami(ctx); err != nil || me.ID != second.AccessID() {
+		t.Fatalf("after chmod 600: %+v %v", me, err)
 	}
 }
