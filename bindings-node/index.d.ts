@@ -257,8 +257,16 @@ export declare class Client {
   keySource(): KeySource
   /** The auth header for the key the next request sends, e.g. `{ 'X-API-Key': 'ak-…' }`. */
   authHeaders(): Record<string, string>
-  /** The platform `fetch` with the key attached; a path starting with `/` uses the base URL. */
+  /**
+   * The platform `fetch`; a path starting with `/` uses the base URL. The key is attached only
+   * for the base URL's origin (scheme, host, port), and then redirects are not followed
+   * (`redirect: 'manual'`; `'error'` is kept): a 3xx comes back as is. Other origins get no key.
+   */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>
+  /** Lets go of the client; later calls reject with `ConfigError`. Closing twice is fine. */
+  close(): void
+  /** `await using client = new Client()` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Runs the loading chain. */

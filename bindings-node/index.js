@@ -102,9 +102,62 @@ class ApiKey {
 
 const wrapKey = (secret) => ApiKey.parse(secret)
 
+// A wrong JS type is the caller's programming error: TypeError, as Node's own APIs throw. A value
+// of the right type that the core refuses (a negative timeout, an unknown scheme) is ConfigError.
+function typeError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+const typeName = (v) => {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an instance of ${v.constructor ? v.constructor.name : 'Object'}`
+  return `type ${typeof v}`
+}
+function expect(name, value, type) {
+  if (typeof value !== type) throw typeError(`${name} must be a ${type}, got ${typeName(value)}`)
+  return value
+}
+
+/**
+ * Checks that `value` is plain JSON data (what the core can take): strings, finite numbers,
+ * booleans, null, arrays and plain objects, without cycles. Iterative, so depth cannot overflow
+ * the JS stack; the core limits depth itself.
+ */
+const CLOSE = Symbol('close') // marks where a container's own entries end on the stack
+function checkJson(name, value) {
+  const stack = [[name, value]]
+  const open = new Set()
+  while (stack.length) {
+    const [where, v] = stack.pop()
+    if (v === CLOSE) {
+      open.delete(where)
+      continue
+    }
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw typeError(`${where} must be a finite number, got ${v}`)
+      continue
+    }
+    const plain = typeof v === 'object' &&
+      (Array.isArray(v) || [Object.prototype, null].includes(Object.getPrototypeOf(v)))
+    if (!plain) throw typeError(`${where} is not JSON data: got ${typeName(v)}`)
+    if (open.has(v)) throw typeError(`${where} refers back to itself: JSON data has no cycles`)
+    open.add(v)
+    stack.push([v, CLOSE])
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([`${where}[${i}]`, v[i]])
+    } else {
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) stack.push([`${where}.${k}`, x])
+    }
+  }
+}
+
 const secs = (name, ms) => {
   if (ms === undefined || ms === null) return undefined
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+  expect(name, ms, 'number')
+  if (!Number.isFinite(ms) || ms < 0) {
     throw new ConfigError(`${name} must be a non-negative number of milliseconds, got ${String(ms)}`, {
       kind: 'config',
     })
@@ -113,28 +166,31 @@ const secs = (name, ms) => {
 }
 
 // JS option name -> [core ClientConfig field, conversion].
+const str = (name) => (v) => expect(name, v, 'string')
 const OPTIONS = {
-  apiKey: ['api_key', (v) => (v instanceof ApiKey ? v.exposeSecret() : v)],
-  apiKeyFile: ['api_key_file', String],
-  profile: ['profile', (v) => v],
-  baseUrl: ['base_url', (v) => v],
-  headerScheme: ['header_scheme', (v) => v],
+  apiKey: ['api_key', (v) => {
+    if (v instanceof ApiKey) return v.exposeSecret()
+    if (typeof v !== 'string') throw typeError(`apiKey must be a string or an ApiKey, got ${typeName(v)}`)
+    return v
+  }],
+  apiKeyFile: ['api_key_file', str('apiKeyFile')],
+  profile: ['profile', str('profile')],
+  baseUrl: ['base_url', str('baseUrl')],
+  headerScheme: ['header_scheme', str('headerScheme')],
   timeout: ['timeout', (v) => secs('timeout', v)],
   connectTimeout: ['connect_timeout', (v) => secs('connectTimeout', v)],
-  maxRetries: ['max_retries', (v) => v],
+  maxRetries: ['max_retries', (v) => expect('maxRetries', v, 'number')],
   retryBaseDelay: ['retry_base_delay', (v) => secs('retryBaseDelay', v)],
   retryMaxDelay: ['retry_max_delay', (v) => secs('retryMaxDelay', v)],
-  credentialsFile: ['credentials_file', String],
-  dockerSecret: ['docker_secret', String],
+  credentialsFile: ['credentials_file', str('credentialsFile')],
+  dockerSecret: ['docker_secret', str('dockerSecret')],
   reloadInterval: ['reload_interval', (v) => secs('reloadInterval', v)],
   env: [null, null],
 }
 
 function toConfig(opts, allowed = OPTIONS) {
   if (opts === undefined || opts === null) opts = {}
-  if (typeof opts !== 'object') {
-    throw new ConfigError('options must be an object', { kind: 'config' })
-  }
+  if (typeof opts !== 'object') throw typeError(`options must be an object, got ${typeName(opts)}`)
   const config = { sdk_language: `node/${process.versions.node}` }
   for (const [name, value] of Object.entries(opts)) {
     if (!(name in allowed)) {
@@ -166,11 +222,14 @@ function toConfig(opts, allowed = OPTIONS) {
 const CALL_OPTIONS = new Set(['signal'])
 function checkCallOptions(opts, extra) {
   if (opts === undefined || opts === null) return {}
-  if (typeof opts !== 'object') throw new ConfigError('call options must be an object', { kind: 'config' })
+  if (typeof opts !== 'object') throw typeError(`call options must be an object, got ${typeName(opts)}`)
   for (const k of Object.keys(opts)) {
     if (!CALL_OPTIONS.has(k) && !(extra && extra.has(k))) {
       throw new ConfigError(`unknown call option '${k}'`, { kind: 'config' })
     }
+  }
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw typeError(`signal must be an AbortSignal, got ${typeName(opts.signal)}`)
   }
   return opts
 }
@@ -181,6 +240,7 @@ function abortError(signal) {
 
 // One operation through the core, cancellable by an AbortSignal.
 async function execute(nativeClient, op, opts) {
+  for (const [k, v] of Object.entries(op)) if (k !== 'op' && v !== undefined) checkJson(k, v)
   const signal = opts && opts.signal
   if (signal && signal.aborted) throw abortError(signal)
   let token
@@ -224,11 +284,12 @@ const obj = (v) => (v === undefined || v === null ? {} : v)
 /** Key management: `/v1/api-keys`. */
 class ApiKeys {
   #c
-  constructor(nativeClient) {
-    this.#c = nativeClient
+  // `client()` returns the native client, or throws once the Client is closed.
+  constructor(client) {
+    this.#c = client
   }
   #run(op, opts) {
-    return execute(this.#c, op, checkCallOptions(opts))
+    return execute(this.#c(), op, checkCallOptions(opts))
   }
   async create(params, opts) {
     const r = await this.#run({ ...obj(params), op: 'api_keys.create' }, opts)
@@ -271,11 +332,12 @@ class ApiKeys {
 /** Service accounts: `/v1/service-accounts`. */
 class ServiceAccounts {
   #c
-  constructor(nativeClient) {
-    this.#c = nativeClient
+  // `client()` returns the native client, or throws once the Client is closed.
+  constructor(client) {
+    this.#c = client
   }
   #run(op, opts) {
-    return execute(this.#c, op, checkCallOptions(opts))
+    return execute(this.#c(), op, checkCallOptions(opts))
   }
   async create(params, opts) {
     const r = await this.#run({ ...obj(params), op: 'service_accounts.create' }, opts)
@@ -317,13 +379,32 @@ class Client {
   constructor(opts) {
     const config = toConfig(opts)
     this.#native = sync(() => new native.NativeClient(config))
-    this.apiKeys = new ApiKeys(this.#native)
-    this.serviceAccounts = new ServiceAccounts(this.#native)
+    const get = () => this.#client()
+    this.apiKeys = new ApiKeys(get)
+    this.serviceAccounts = new ServiceAccounts(get)
+  }
+
+  #client() {
+    if (this.#native === null) throw new ConfigError('this client is closed', { kind: 'config' })
+    return this.#native
+  }
+
+  /**
+   * Lets go of the client and its connection pool. Calls after this reject (or throw) with
+   * ConfigError; calls already running finish. Closing twice is fine.
+   */
+  close() {
+    this.#native = null
+  }
+
+  /** `await using client = new Client()` closes it at the end of the block. */
+  async [Symbol.asyncDispose]() {
+    this.close()
   }
 
   /** The calling key's own record (`GET /v1/api-keys/self`). */
   async whoami(opts) {
-    return (await execute(this.#native, { op: 'whoami' }, checkCallOptions(opts))).api_key
+    return (await execute(this.#client(), { op: 'whoami' }, checkCallOptions(opts))).api_key
   }
 
   /** An authenticated call to any Noorle endpoint, with the client's retries and errors. */
@@ -333,36 +414,52 @@ class Client {
     if (o.json !== undefined) op.json = o.json
     if (o.query !== undefined) op.query = o.query
     if (o.idempotencyKey !== undefined) op.idempotency_key = o.idempotencyKey
-    return execute(this.#native, op, o)
+    return execute(this.#client(), op, o)
   }
 
   /** Where the key came from (kind, variable, path, profile): never the key. */
   keySource() {
-    return sync(() => this.#native.keySource()).source
+    const n = this.#client()
+    return sync(() => n.keySource()).source
   }
 
   /** The base URL requests go to. */
   get baseUrl() {
-    return this.#native.baseUrl
+    return this.#client().baseUrl
   }
 
   /** The auth header for the key the next request sends (re-read if its file changed). */
   authHeaders() {
-    return sync(() => this.#native.authHeaders())
+    const n = this.#client()
+    return sync(() => n.authHeaders())
   }
 
   /**
-   * `fetch` with the client's key attached; a path starting with `/` is resolved against the
-   * base URL. No retries: this is the platform's fetch.
+   * The platform's `fetch` (no retries), with the key attached only for the base URL's origin
+   * (scheme, host and port); a path starting with `/` is resolved against the base URL. Requests
+   * to any other origin go out without the key. Requests that carry the key do not follow
+   * redirects (`redirect: 'manual'`): a 3xx comes back as it is, so no hop can take the key
+   * elsewhere.
    */
-  fetch(input, init = {}) {
-    const url = typeof input === 'string' && input.startsWith('/') ? this.baseUrl + input : input
-    const headers = new Headers(init.headers)
+  async fetch(input, init = {}) {
+    const base = this.baseUrl
+    const url = typeof input === 'string' && input.startsWith('/') ? base + input : input
+    const target = url instanceof Request ? url.url : String(url)
+    let origin = null
+    try {
+      origin = new URL(target).origin
+    } catch {
+      // Not an absolute URL: the platform's fetch reports it.
+    }
+    if (origin !== new URL(base).origin) return globalThis.fetch(url, init)
+    const headers = new Headers(init.headers ?? (url instanceof Request ? url.headers : undefined))
     for (const [k, v] of Object.entries(this.authHeaders())) headers.set(k, v)
-    return globalThis.fetch(url, { ...init, headers })
+    const redirect = init.redirect === 'error' ? 'error' : 'manual'
+    return globalThis.fetch(url, { ...init, headers, redirect })
   }
 
   [util.inspect.custom]() {
+    if (this.#native === null) return 'Client(closed)'
     const s = this.#native.keySource()
     return `Client(${s.base_url}, key ${s.redacted} from ${s.source.kind})`
   }

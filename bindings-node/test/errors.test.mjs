@@ -175,7 +175,7 @@ test('connectTimeout: a connect that gets no answer is APIConnectionError', { ti
 test('local errors: InvalidApiKeyError, CredentialsNotFoundError, ConfigError', () => {
   assert.throws(() => noorle.ApiKey.parse('ak_nope'), E.InvalidApiKeyError)
   assert.throws(() => new Client({ env: false }), E.CredentialsNotFoundError)
-  assert.throws(() => new Client({ env: false, apiKey: server().rootKey, maxRetries: 'x' }), E.ConfigError)
+  assert.throws(() => new Client({ env: false, apiKey: server().rootKey, maxRetries: -1 }), E.ConfigError)
   for (const Cls of [E.InvalidApiKeyError, E.CredentialsNotFoundError, E.ConfigError, E.AbortError,
     E.APIConnectionError, E.APITimeoutError, E.AuthenticationError]) {
     assert.ok(Cls.prototype instanceof E.NoorleError && Cls.prototype instanceof Error, Cls.name)
