@@ -5,15 +5,53 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use noorle::models::*;
 use noorle::ops::{self, CancellationToken, Operation};
 use noorle::{ApiKey, ErrorKind, HeaderScheme, Method, RequestOptions};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use common::{builder, start, status_fault};
+use common::{builder, outcomes, start, status_fault};
+
+/// Collects this thread's `noorle` debug log (the client's own account of its retries).
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// Routes this thread's events to the capture (a current-thread test runtime polls the
+    /// client here).
+    fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let me = self.clone();
+        let sub = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("noorle=debug"))
+            .with_writer(move || me.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(sub)
+    }
+
+    fn lines_with(&self, needle: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
 
 #[tokio::test]
 async fn whoami_and_every_api_key_call() {
@@ -512,20 +550,31 @@ async fn honours_retry_after_and_survives_dropped_connections() {
     let id = sa.api_key.id.as_str();
 
     env.fault(
-        json!({"access_id": id, "path": "/v1/api-keys/self", "count": 1,
+        json!({"access_id": id, "method": "GET", "path": "/v1/api-keys/self", "count": 1,
                      "fault": {"type": "status", "status": 429, "retry_after": 1}}),
     )
     .await;
-    let t = Instant::now();
-    c.whoami().await.unwrap();
+    // The client's own debug log states each retry's delay: the server's 1 s, not the test
+    // policy's backoff (at most 50 ms).
+    let log = Capture::default();
+    {
+        let _guard = log.install();
+        c.whoami().await.unwrap();
+    }
+    let retries = log.lines_with("retrying");
+    assert_eq!(retries.len(), 1, "{retries:?}");
     assert!(
-        t.elapsed() >= Duration::from_millis(950),
-        "waited {:?}",
-        t.elapsed()
+        retries[0].contains("status=429") && retries[0].contains("delay=1s"),
+        "{retries:?}"
+    );
+    let log = env.requests(id, Some("/v1/api-keys/self")).await;
+    assert_eq!(
+        outcomes(&log),
+        [(json!(429), json!("status")), (json!(200), Value::Null)]
     );
 
     env.fault(
-        json!({"access_id": id, "path": "/v1/agents", "count": 2, "fault": {"type": "drop"}}),
+        json!({"access_id": id, "method": "GET", "path": "/v1/agents", "count": 2, "fault": {"type": "drop"}}),
     )
     .await;
     c.request(
@@ -548,9 +597,11 @@ async fn honours_retry_after_and_survives_dropped_connections() {
     );
 
     // A Retry-After beyond the cap is not waited for.
-    env.fault(json!({"access_id": id, "path": "/v1/gateways", "count": 1,
-                     "fault": {"type": "status", "status": 429, "retry_after": 3600}}))
-        .await;
+    env.fault(
+        json!({"access_id": id, "method": "GET", "path": "/v1/gateways", "count": 1,
+                     "fault": {"type": "status", "status": 429, "retry_after": 3600}}),
+    )
+    .await;
     let e = c
         .request(
             Method::GET,
@@ -570,19 +621,14 @@ async fn honours_retry_after_and_survives_dropped_connections() {
 #[tokio::test]
 async fn a_post_whose_first_attempts_fail_creates_exactly_one_key() {
     let env = start().await;
-    let (sa, _) = env.account(Role::Admin).await;
+    let (sa, c) = env.account(Role::Admin).await;
     let id = sa.api_key.id.as_str();
-    // The first attempt's answer is lost (the server stalls past the client's timeout, then
-    // executes); the second gets a 503. The third must replay the first, not create again.
-    let c = builder(&env)
-        .api_key(sa.key.clone())
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    // The first attempt runs on the server but its answer is lost; the second gets a 503. The
+    // third must replay the first, not create again.
     let path = format!("/v1/service-accounts/{}/api-keys", sa.service_account.id);
     env.fault(
         json!({"access_id": id, "method": "POST", "path": path, "count": 1,
-                     "fault": {"type": "stall", "ms": 600}}),
+                     "fault": {"type": "drop_after"}}),
     )
     .await;
     env.fault(status_fault(id, "POST", &path, 1, 503)).await;
@@ -592,7 +638,15 @@ async fn a_post_whose_first_attempts_fail_creates_exactly_one_key() {
         .await
         .unwrap();
     let log = env.requests(id, Some(&path)).await;
-    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(
+        outcomes(&log),
+        [
+            (json!(201), json!("drop_after")),
+            (json!(503), json!("status")),
+            (json!(201), Value::Null)
+        ],
+        "{log:?}"
+    );
     let keys: Vec<_> = log
         .iter()
         .map(|r| r["idempotency_key"].as_str().unwrap().to_owned())
@@ -601,7 +655,6 @@ async fn a_post_whose_first_attempts_fail_creates_exactly_one_key() {
         keys.iter().all(|k| k == &keys[0]),
         "one Idempotency-Key across retries: {keys:?}"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
     let page = env
         .root
         .service_accounts()
@@ -618,40 +671,160 @@ async fn timeouts_and_cancellation() {
     let env = start().await;
     let (sa, _) = env.account(Role::Admin).await;
     let id = sa.api_key.id.as_str();
+    let path = "/v1/api-keys/self";
+    // Stalls far longer than any test: an answer that comes back means the client waited.
+    let stall = json!({"access_id": id, "method": "GET", "path": path, "count": 1,
+                       "fault": {"type": "stall", "ms": 600_000}});
     let c = builder(&env)
         .api_key(sa.key.clone())
         .timeout(Duration::from_millis(200))
         .max_retries(0)
         .build()
         .unwrap();
-    env.fault(json!({"access_id": id, "path": "/v1/api-keys/self", "count": 1, "fault": {"type": "stall", "ms": 1500}})).await;
-    let t = Instant::now();
+    env.fault(stall.clone()).await;
     let e = c.whoami().await.unwrap_err();
     assert_eq!((e.kind(), e.is_retryable()), (ErrorKind::Timeout, true));
-    assert!(
-        t.elapsed() < Duration::from_millis(1200),
-        "{:?}",
-        t.elapsed()
+    // The client gave up while the server still held the request.
+    let log = env.requests(id, Some(path)).await;
+    assert_eq!(outcomes(&log), [(Value::Null, json!("stall"))]);
+
+    // A timed-out attempt is retried.
+    let c = builder(&env)
+        .api_key(sa.key.clone())
+        .timeout(Duration::from_millis(200))
+        .max_retries(1)
+        .build()
+        .unwrap();
+    env.fault(stall.clone()).await;
+    assert_eq!(c.whoami().await.unwrap().id, id);
+    let log = env.requests(id, Some(path)).await;
+    assert_eq!(
+        outcomes(&log[1..]),
+        [(Value::Null, json!("stall")), (json!(200), Value::Null)]
     );
 
+    // Cancelled once the server has the request: the call ends without an answer.
     let c = builder(&env).api_key(sa.key.clone()).build().unwrap();
-    env.fault(json!({"access_id": id, "path": "/v1/api-keys/self", "count": 1, "fault": {"type": "stall", "ms": 3000}})).await;
+    env.fault(stall).await;
     let token = CancellationToken::new();
-    let cancel = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        cancel.cancel();
-    });
-    let t = Instant::now();
-    let e = ops::execute(Some(&c), Operation::Whoami, Some(&token))
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Cancelled);
-    assert!(
-        t.elapsed() < Duration::from_millis(1500),
-        "{:?}",
-        t.elapsed()
+    let (result, ()) = tokio::join!(
+        ops::execute(Some(&c), Operation::Whoami, Some(&token)),
+        async {
+            env.wait_for_requests(id, path, 4).await;
+            token.cancel();
+        }
     );
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::Cancelled);
+    let log = env.requests(id, Some(path)).await;
+    assert_eq!(outcomes(&log[3..]), [(Value::Null, json!("stall"))]);
+}
+
+#[tokio::test]
+async fn retries_408_504_and_delete() {
+    let env = start().await;
+    let (sa, c) = env.account(Role::Admin).await;
+    let id = sa.api_key.id.as_str();
+
+    env.fault(status_fault(id, "GET", "/v1/agents", 1, 408))
+        .await;
+    env.fault(status_fault(id, "GET", "/v1/agents", 1, 504))
+        .await;
+    let r = c
+        .request(
+            Method::GET,
+            "/v1/agents",
+            &[],
+            None,
+            RequestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let log = env.requests(id, Some("/v1/agents")).await;
+    assert_eq!(
+        outcomes(&log),
+        [
+            (json!(408), json!("status")),
+            (json!(504), json!("status")),
+            (json!(200), Value::Null)
+        ]
+    );
+
+    // DELETE is retried too; the key is gone once.
+    let doomed = c
+        .api_keys()
+        .create(&CreateApiKey::new("doomed"))
+        .await
+        .unwrap();
+    c.api_keys().revoke(&doomed.api_key.id).await.unwrap();
+    let path = format!("/v1/api-keys/{}", doomed.api_key.id);
+    env.fault(status_fault(id, "DELETE", &path, 1, 503)).await;
+    c.api_keys().delete(&doomed.api_key.id).await.unwrap();
+    let log: Vec<_> = env
+        .requests(id, Some(&path))
+        .await
+        .into_iter()
+        .filter(|r| r["method"] == "DELETE")
+        .collect();
+    assert_eq!(
+        outcomes(&log),
+        [(json!(503), json!("status")), (json!(204), Value::Null)]
+    );
+    assert_eq!(
+        c.api_keys()
+            .get(&doomed.api_key.id)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[tokio::test]
+async fn connect_timeout_bounds_a_stalled_connect() {
+    // A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
+    // stays pending (no root or network setup needed).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen on a socket we own; Linux accepts a new backlog on a listening socket.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let filled = (0..64).any(|_| {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => {
+                held.push(s);
+                false
+            }
+            Err(e) => e.kind() == std::io::ErrorKind::TimedOut,
+        }
+    });
+    assert!(
+        filled,
+        "the accept queue never filled ({} held)",
+        held.len()
+    );
+
+    let key = ApiKey::parse(&common::random_key()).unwrap();
+    let c = noorle::Client::builder()
+        .no_ambient_config()
+        .api_key(key)
+        .base_url(format!("http://{addr}"))
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_millis(200))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    // Without the connect timeout this would end as a whole-request Timeout, or as the
+    // kernel's own "Connection timed out" after its SYN retries; the client's connect deadline
+    // is a Connection error of its own.
+    let e = c.whoami().await.unwrap_err();
+    assert_eq!((e.kind(), e.is_retryable()), (ErrorKind::Connection, true));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("tcp connect error") && msg.contains("deadline has elapsed"),
+        "{msg}"
+    );
+    drop(held);
 }
 
 #[tokio::test]

@@ -363,3 +363,56 @@ fn write_profile_keeps_other_profiles_and_is_private() {
         (K2, Some("http://127.0.0.1:9"))
     );
 }
+
+#[test]
+fn world_writable_secret_files_and_profiles_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let home = d.join("home");
+    let creds_dir = d.join("creds");
+    let docker = d.join("run-secrets/noorle_api_key");
+    let profile = home.join(".noorle/credentials");
+    let h = home.to_str().unwrap();
+    let cd = creds_dir.to_str().unwrap();
+    let cases = [
+        (
+            creds_dir.join("noorle_api_key"),
+            format!("{K1}\n"),
+            env(&[("HOME", h), ("CREDENTIALS_DIRECTORY", cd)]),
+            SourceKind::CredentialsDir,
+        ),
+        (
+            docker.clone(),
+            format!("{K2}\n"),
+            env(&[("HOME", h)]),
+            SourceKind::DockerSecret,
+        ),
+        (
+            profile.clone(),
+            format!("[default]\napi_key = \"{K3}\"\n"),
+            env(&[("HOME", h)]),
+            SourceKind::Profile,
+        ),
+    ];
+    for (path, text, e, kind) in cases {
+        write(&path, &text, 0o666);
+        let o = opts(e, d);
+        // The file is the one the chain picks, and it is refused rather than skipped.
+        assert_eq!(noorle::locate_api_key(&o).unwrap().kind, kind);
+        let err = load_api_key(&o).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.kind(), ErrorKind::Config, "{msg}");
+        assert!(
+            msg.contains("world-writable") && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
+        for secret in ["s9t0u1", "Zx9Qw2", "zZ9zZ9"] {
+            assert!(!msg.contains(secret), "{msg}");
+        }
+        // Private, the same file loads.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(load_api_key(&o).unwrap().source.kind, kind);
+        // Out of the way of the next, lower source.
+        std::fs::remove_file(&path).unwrap();
+    }
+}

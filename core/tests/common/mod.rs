@@ -109,6 +109,27 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Waits until the server has logged at least `n` requests from `access_id` to `path`
+    /// (logged on arrival, before any fault runs), and returns them.
+    pub async fn wait_for_requests(&self, access_id: &str, path: &str, n: usize) -> Vec<Value> {
+        loop {
+            let log = self.requests(access_id, Some(path)).await;
+            if log.len() >= n {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// The `status` (null while unanswered or dropped) and `fault` of each logged request.
+pub fn outcomes(log: &[Value]) -> Vec<(Value, Value)> {
+    log.iter()
+        .map(|r| (r["status"].clone(), r["fault"].clone()))
+        .collect()
+}
+
 pub fn status_fault(access_id: &str, method: &str, path: &str, count: u32, status: u16) -> Value {
     json!({"access_id": access_id, "method": method, "path": path, "count": count,
            "fault": {"type": "status", "status": status}})
