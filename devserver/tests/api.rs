@@ -735,6 +735,24 @@ async fn pagination() {
     s.server.shutdown().await;
 }
 
+fn rfc3339(v: &serde_json::Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+/// The server's clock when it answered (the `Date` header, whole seconds).
+fn server_date(r: &Resp) -> time::OffsetDateTime {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(r.header("date").unwrap(), format)
+        .unwrap()
+        .assume_utc()
+}
+
 #[tokio::test]
 async fn rotation() {
     let s = start_default().await;
@@ -768,10 +786,13 @@ async fn rotation() {
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.body["previous"]["status"], "active");
-    let revoked_at = r.body["previous"]["revoked_at"].as_str().unwrap();
-    let t = time::OffsetDateTime::parse(revoked_at, &time::format_description::well_known::Rfc3339)
-        .unwrap();
-    assert!(t > time::OffsetDateTime::now_utc() + time::Duration::minutes(59));
+    // An hour after the moment of the rotation, by the server's own clock.
+    let until = rfc3339(&r.body["previous"]["revoked_at"]);
+    let sent = server_date(&r);
+    assert!(
+        until > sent + time::Duration::minutes(59) && until <= sent + time::Duration::hours(1),
+        "{until} vs {sent}"
+    );
     let newer = r.body["key"].as_str().unwrap().to_string();
     assert_eq!(s.get(&new, "/v1/api-keys/self").await.status, 200);
     assert_eq!(s.get(&newer, "/v1/api-keys/self").await.status, 200);
@@ -785,10 +806,27 @@ async fn rotation() {
         )
         .await;
     assert_eq!(r.status, 201);
-    assert_eq!(s.get(&newer, "/v1/api-keys/self").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let r = s.get(&newer, "/v1/api-keys/self").await;
-    assert_eq!((r.status, r.reason()), (401, Some("revoked")));
+    // revoked_at has whole seconds, so the key may stop within the same second: each answer is
+    // checked against the server's own clock (its Date header) rather than a guessed delay.
+    let until = rfc3339(&r.body["previous"]["revoked_at"]);
+    let mut seen = Vec::new();
+    loop {
+        let r = s.get(&newer, "/v1/api-keys/self").await;
+        let at = server_date(&r);
+        seen.push((r.status, at));
+        if r.status == 401 {
+            assert_eq!(r.reason(), Some("revoked"));
+            assert!(at >= until, "refused before revoked_at {until}: {seen:?}");
+            break;
+        }
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        // Accepted means checked before revoked_at; the answer's date can trail by little.
+        assert!(
+            at < until + time::Duration::seconds(2),
+            "accepted after revoked_at {until}: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let r = s
         .get(&s.root, &format!("/v1/api-keys/{}", access_id(&newer)))
         .await;

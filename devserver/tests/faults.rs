@@ -7,7 +7,7 @@ use common::*;
 use noorle_dev_server::Config;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn add_fault(s: &Srv, spec: Value) -> String {
     let r = s.send(Method::POST, "/_dev/faults", &[], Some(spec)).await;
@@ -152,18 +152,28 @@ async fn stall_and_drop() {
     let aid = access_id(&key).to_string();
     add_fault(
         &s,
-        json!({"path": "/v1/agents", "access_id": aid, "fault": {"type": "stall", "ms": 600}}),
+        json!({"method": "GET", "path": "/v1/agents", "access_id": aid,
+               "fault": {"type": "stall", "ms": 100}}),
     )
     .await;
-    let t = Instant::now();
+    // After the stall the request is handled normally, and the log says which fault ran.
     let r = s.get(&key, "/v1/agents").await;
     assert_eq!(r.status, 200);
-    assert!(t.elapsed() >= Duration::from_millis(600));
+    assert_eq!(r.body["total"], 3);
+    let log = requests(&s, &format!("access_id={aid}&method=GET&path=/v1/agents")).await;
+    assert_eq!(
+        log.iter()
+            .map(|e| (e["status"].clone(), e["fault"].clone()))
+            .collect::<Vec<_>>(),
+        [(json!(200), json!("stall"))]
+    );
 
-    // A stall longer than the client's timeout: the client times out.
+    // A stall far longer than the client's timeout: the client times out, and the server has
+    // not answered yet.
     add_fault(
         &s,
-        json!({"path": "/v1/agents", "access_id": aid, "fault": {"type": "stall", "ms": 1500}}),
+        json!({"method": "GET", "path": "/v1/agents", "access_id": aid,
+               "fault": {"type": "stall", "ms": 600_000}}),
     )
     .await;
     let e = s
@@ -175,6 +185,12 @@ async fn stall_and_drop() {
         .await
         .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
+    let log = requests(&s, &format!("access_id={aid}&method=GET&path=/v1/agents")).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (&log[1]["status"], &log[1]["fault"]),
+        (&Value::Null, &json!("stall"))
+    );
 
     // Drop: the connection closes with no response; the request is not executed.
     add_fault(&s, json!({"method": "POST", "path": "/v1/api-keys", "access_id": aid, "fault": {"type": "drop"}})).await;
@@ -211,6 +227,79 @@ async fn stall_and_drop() {
     assert_eq!(log[0]["fault"], "drop");
     assert_eq!(log[1]["status"], 201);
     assert_eq!(log[1]["fault"], Value::Null);
+    // Dropped, not shut down: a graceful shutdown would wait for the stalled request.
+    drop(s);
+}
+
+#[tokio::test]
+async fn drop_after_executes_then_drops_the_answer() {
+    let s = start_default().await;
+    let (_, key) = s.service_account("admin").await;
+    let aid = access_id(&key).to_string();
+    add_fault(
+        &s,
+        json!({"method": "POST", "path": "/v1/service-accounts", "access_id": aid,
+               "fault": {"type": "drop_after"}}),
+    )
+    .await;
+    let body = json!({"name": "lost-answer"});
+    let e = s
+        .http
+        .post(format!("{}/v1/service-accounts", s.base))
+        .header("X-API-Key", &key)
+        .header("Idempotency-Key", "lost-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap_err();
+    // A connection error, not an answer.
+    assert!(e.is_request() || e.is_connect(), "{e:?}");
+    assert!(e.status().is_none() && !e.is_timeout(), "{e:?}");
+
+    // Executed all the same: the account exists.
+    let named = |list: &Resp| -> Vec<Value> {
+        list.body["service_accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["name"] == "lost-answer")
+            .cloned()
+            .collect()
+    };
+    let list = s.get(&s.root, "/v1/service-accounts?limit=100").await;
+    let created = named(&list);
+    assert_eq!(created.len(), 1, "{:?}", list.body);
+
+    // The log records the fault and the status that was never delivered.
+    let log = requests(
+        &s,
+        &format!("access_id={aid}&method=POST&path=/v1/service-accounts"),
+    )
+    .await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (
+            &log[0]["status"],
+            &log[0]["fault"],
+            &log[0]["idempotency_key"]
+        ),
+        (&json!(201), &json!("drop_after"), &json!("lost-1"))
+    );
+
+    // The retry with the same Idempotency-Key gets the lost answer, and nothing more is made.
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/service-accounts",
+            &[("X-API-Key", key.as_str()), ("Idempotency-Key", "lost-1")],
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    assert_eq!(r.body["service_account"]["id"], created[0]["id"]);
+    let list = s.get(&s.root, "/v1/service-accounts?limit=100").await;
+    assert_eq!(named(&list).len(), 1);
     s.server.shutdown().await;
 }
 

@@ -199,36 +199,55 @@ async fn bootstrap_and_config_errors() {
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let s = start_with(Config {
         fault_injection: true,
         ..Config::default()
     })
     .await;
-    let r = s
-        .send(
-            reqwest::Method::POST,
-            "/_dev/faults",
-            &[],
-            Some(json!({"path": "/v1/agents", "fault": {"type": "stall", "ms": 500}})),
-        )
-        .await;
-    assert_eq!(r.status, 201);
-    let (http, url, root) = (
-        s.http.clone(),
-        format!("{}/v1/agents", s.base),
-        s.root.clone(),
+    let addr = s.base.trim_start_matches("http://").to_string();
+    // A request whose body is held back: it stays in flight until the test sends the rest.
+    let body = r#"{"input": "late"}"#;
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/agents/agt_weather/run HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        s.root,
+        body.len()
     );
-    let inflight = tokio::spawn(async move {
-        http.get(url)
-            .header("X-API-Key", root)
-            .send()
-            .await
-            .map(|r| r.status().as_u16())
-    });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body.as_bytes()[..5]).await.unwrap();
+    // The server has it once it is logged (on arrival, before the body is read).
+    let aid = access_id(&s.root).to_string();
+    loop {
+        let r = s
+            .send(
+                reqwest::Method::GET,
+                &format!("/_dev/requests?access_id={aid}&path=/v1/agents/agt_weather/run"),
+                &[],
+                None,
+            )
+            .await;
+        if r.body["requests"].as_array().unwrap().len() == 1 {
+            assert_eq!(r.body["requests"][0]["status"], serde_json::Value::Null);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
     let base = s.base.clone();
-    s.server.shutdown().await;
-    assert_eq!(inflight.await.unwrap().unwrap(), 200);
+    let stopping = tokio::spawn(s.server.shutdown());
+    // Shutdown has begun once the listener is gone.
+    while tokio::net::TcpStream::connect(&addr).await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!stopping.is_finished(), "stopped with a request in flight");
+    conn.write_all(&body.as_bytes()[5..]).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""echo":"late""#), "{answer}");
+    stopping.await.unwrap();
     assert!(
         client()
             .get(format!("{base}/v1/agents"))
