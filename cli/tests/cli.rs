@@ -48,7 +48,7 @@ fn whoami_human_and_json() {
 
 #[test]
 fn api_key_lifecycle() {
-    let (_, admin) = service_account("admin");
+    let (sa, admin) = service_account("admin");
     let env = Env::with_key(&admin);
 
     // generate: the whole key once on stdout, a warning on stderr, never the secret there.
@@ -84,23 +84,46 @@ fn api_key_lifecycle() {
     assert_eq!(v["api_key"]["rate_limit_per_minute"], 600);
     assert!(v["api_key"]["expires_at"].is_string());
 
-    // list: a table with the key; --json; filters; paging.
-    let out = env.run(&["api-key", "list", "--status", "active"]);
+    // list: a table with the key; --json; filters; paging. Other tests add keys to the same
+    // account at the same time, so each list is narrowed to this test's service account.
+    let out = env.run(&[
+        "api-key",
+        "list",
+        "--status",
+        "active",
+        "--service-account",
+        &sa,
+    ]);
     out.code(0).no_secret(&new_key).no_secret(&admin);
     assert!(out.stdout.starts_with("ID "), "{out:#?}");
     assert!(out.stdout.contains(&id));
-    let out = env.run(&["api-key", "list", "--json", "--all"]);
+    let out = env.run(&[
+        "api-key",
+        "list",
+        "--json",
+        "--all",
+        "--service-account",
+        &sa,
+    ]);
     out.code(0).no_secret(&new_key);
     let v = out.json();
-    assert!(v["api_keys"]
+    let mut ids: Vec<_> = v["api_keys"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|k| k["id"] == id.as_str()));
-    let out = env.run(&["api-key", "list", "--limit", "1"]);
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected = vec![id.clone(), id_of(&admin).to_owned()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    let out = env.run(&["api-key", "list", "--limit", "1", "--service-account", &sa]);
     out.code(0);
     assert_eq!(out.stdout.lines().count(), 2, "{out:#?}");
-    assert!(out.stderr.contains("--offset"), "{out:#?}");
+    assert!(
+        out.stderr.contains("1-1 of 2; more with --offset 1"),
+        "{out:#?}"
+    );
 
     // rename
     let out = env.run(&["api-key", "rename", &id, "renamed", "--json"]);
@@ -214,8 +237,18 @@ fn service_account_commands() {
     let out = env.run(&["service-account", "list", "--all"]);
     out.code(0).no_secret(&sa_key);
     assert!(out.stdout.contains(&sa_id) && out.stdout.contains("developer"));
-    let v = env.run(&["service-account", "list", "--json"]).json();
-    assert!(v["total"].as_u64().unwrap() >= 1);
+    // Walked to the end: other tests add accounts meanwhile, so it may not be on page one.
+    let v = env
+        .run(&["service-account", "list", "--json", "--all"])
+        .json();
+    let found: Vec<_> = v["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["id"] == sa_id.as_str())
+        .collect();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["name"], "sa-cmds");
 
     let out = env.run(&["service-account", "get", &sa_id]);
     out.code(0);
@@ -325,6 +358,7 @@ fn exit_codes_by_error_kind() {
 
     // 9 and 10 through fault injection, matched on this key's access id.
     inject_fault(&json!({
+        "method": "GET",
         "path": "/v1/api-keys/self",
         "access_id": id_of(&admin),
         "fault": {"type": "status", "status": 429, "retry_after": 30}
@@ -335,6 +369,7 @@ fn exit_codes_by_error_kind() {
     assert_eq!(v["error"]["kind"], "rate_limited");
     assert!(v["hint"].as_str().unwrap().contains("30"));
     inject_fault(&json!({
+        "method": "GET",
         "path": "/v1/api-keys/self",
         "access_id": id_of(&admin),
         "fault": {"type": "status", "status": 503}
@@ -526,4 +561,37 @@ fn dev_server_prints_its_listening_line_first() {
     assert!(out
         .stderr
         .starts_with("error: cannot start the local server"));
+}
+
+#[test]
+fn noorle_log_debug_goes_to_stderr_without_the_secret() {
+    let (_, key) = service_account("admin");
+    let fault = json!({
+        "method": "GET",
+        "path": "/v1/api-keys/self",
+        "access_id": id_of(&key),
+        "fault": {"type": "status", "status": 503}
+    });
+    let mut env = Env::with_key(&key);
+    env.set("NOORLE_LOG", "debug");
+    inject_fault(&fault);
+    let out = env.run(&["whoami", "--json"]);
+    out.code(0).no_secret(&key);
+    // The retry and the answer, on stderr only; stdout stays the JSON answer.
+    assert!(
+        out.stderr.contains("retrying") && out.stderr.contains("status=503"),
+        "{out:#?}"
+    );
+    assert!(out.stderr.contains("status=200"), "{out:#?}");
+    assert_eq!(out.json()["api_key"]["id"], id_of(&key));
+
+    // Unset: the same retry happens silently.
+    env.unset("NOORLE_LOG");
+    inject_fault(&fault);
+    let out = env.run(&["whoami", "--json"]);
+    out.code(0);
+    assert!(!out.stderr.contains("retrying"), "{out:#?}");
+    let seen = requests(id_of(&key), "/v1/api-keys/self");
+    let statuses: Vec<_> = seen.iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, [503, 200, 503, 200]);
 }

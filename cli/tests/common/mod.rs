@@ -206,22 +206,41 @@ pub fn write_file(dir: &Path, name: &str, text: &str, mode: u32) -> std::path::P
     p
 }
 
-/// Queues a fault on the server (`POST /_dev/faults`), with a bare HTTP/1.1 request.
-pub fn inject_fault(body: &Value) {
+/// One bare HTTP/1.1 request to the server's `/_dev` endpoints; returns the whole answer.
+fn dev_request(method: &str, path: &str, body: &str) -> String {
     let addr = server().base_url.trim_start_matches("http://").to_owned();
-    let body = body.to_string();
     let mut s = TcpStream::connect(&addr).expect("connect");
     write!(
         s,
-        "POST /_dev/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("send");
     let mut answer = String::new();
     s.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+/// Queues a fault on the server (`POST /_dev/faults`).
+pub fn inject_fault(body: &Value) {
+    let answer = dev_request("POST", "/_dev/faults", &body.to_string());
     assert!(
         answer.starts_with("HTTP/1.1 201"),
         "fault not queued: {answer}"
     );
+}
+
+/// The requests the server logged from `access_id` to `path`, oldest first.
+pub fn requests(access_id: &str, path: &str) -> Vec<Value> {
+    let answer = dev_request(
+        "GET",
+        &format!("/_dev/requests?access_id={access_id}&path={path}"),
+        "",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (_, body) = answer.split_once("\r\n\r\n").expect("a body");
+    let v: Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"));
+    v["requests"].as_array().expect("requests").clone()
 }
