@@ -44,9 +44,11 @@ fn invalid_keys_fail_with_code_and_position() {
             c["error"].as_str().unwrap(),
             "{input:?}: {e}"
         );
-        if let Some(pos) = c.get("position").and_then(Value::as_u64) {
-            assert_eq!(e.position() as u64, pos, "{input:?}: {e}");
-        }
+        // Every invalid vector names its position: a missing one is a broken vector, not a skip.
+        let pos = c["position"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{input:?}: the vector has no position"));
+        assert_eq!(e.position() as u64, pos, "{input:?}: {e}");
         // The message never repeats the secret part of an otherwise well-formed key.
         let shown = e.to_string();
         for secret in [
