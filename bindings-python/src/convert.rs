@@ -1,7 +1,7 @@
 //! JSON values to and from Python objects, so that operations cross the boundary without a
 //! round trip through JSON text (and a created key never exists as a Python `str`).
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -9,8 +9,18 @@ use serde_json::{Map, Number, Value};
 
 use crate::PyApiKey;
 
+/// Containers nested deeper than this are refused (serde_json reads no deeper by default, and
+/// the conversion recurses on the native stack: unbounded input would overflow it).
+pub const MAX_DEPTH: usize = 128;
+
 /// A Python object made of dicts, lists, tuples, str, int, float, bool and None, as JSON.
+/// Raises `ValueError` for a value nested deeper than [`MAX_DEPTH`] or that contains itself.
 pub fn py_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_value(obj, &mut Vec::new())
+}
+
+// `path` holds the containers being converted, outermost first: one met again is a cycle.
+fn to_value(obj: &Bound<'_, PyAny>, path: &mut Vec<*mut pyo3::ffi::PyObject>) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -37,34 +47,54 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
             .map(Value::Number)
             .ok_or_else(|| PyTypeError::new_err("NaN and infinity are not valid JSON"));
     }
+    let is_container =
+        obj.cast::<PyDict>().is_ok() || obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok();
+    if !is_container {
+        return Err(PyTypeError::new_err(format!(
+            "cannot send a {} as JSON",
+            obj.get_type().name()?
+        )));
+    }
+    let ptr = obj.as_ptr();
+    if path.contains(&ptr) {
+        return Err(PyValueError::new_err(
+            "cannot send a value that contains itself as JSON (circular reference)",
+        ));
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "cannot send JSON nested more than {MAX_DEPTH} levels deep"
+        )));
+    }
+    path.push(ptr);
+    let out = container_to_value(obj, path);
+    path.pop();
+    out
+}
+
+fn container_to_value(
+    obj: &Bound<'_, PyAny>,
+    path: &mut Vec<*mut pyo3::ffi::PyObject>,
+) -> PyResult<Value> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut m = Map::with_capacity(d.len());
         for (k, v) in d.iter() {
             let k = k
                 .cast::<PyString>()
                 .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))?;
-            m.insert(k.to_cow()?.into_owned(), py_to_value(&v)?);
+            m.insert(k.to_cow()?.into_owned(), to_value(&v, path)?);
         }
         return Ok(Value::Object(m));
     }
-    if let Ok(l) = obj.cast::<PyList>() {
-        return l
+    let items = if let Ok(l) = obj.cast::<PyList>() {
+        l.iter().map(|v| to_value(&v, path)).collect::<PyResult<_>>()
+    } else {
+        obj.cast::<PyTuple>()?
             .iter()
-            .map(|v| py_to_value(&v))
+            .map(|v| to_value(&v, path))
             .collect::<PyResult<_>>()
-            .map(Value::Array);
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return t
-            .iter()
-            .map(|v| py_to_value(&v))
-            .collect::<PyResult<_>>()
-            .map(Value::Array);
-    }
-    Err(PyTypeError::new_err(format!(
-        "cannot send a {} as JSON",
-        obj.get_type().name()?
-    )))
+    };
+    items.map(Value::Array)
 }
 
 /// A JSON value as plain Python objects.

@@ -356,6 +356,13 @@ fn enable_logging(filter: &str) -> PyResult<bool> {
     logging::install(filter).map_err(PyValueError::new_err)
 }
 
+/// Registered with `atexit`: from here on, runtime threads no longer touch Python; waits for
+/// those that are (see rt.rs).
+#[pyfunction]
+fn _shutdown(py: Python<'_>) {
+    py.detach(rt::shutdown);
+}
+
 /// Operations running in the core right now (tests use it to see a cancelled call dropped).
 #[pyfunction]
 fn _inflight() -> usize {
@@ -414,6 +421,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(auth_header, m)?)?;
     m.add_function(wrap_pyfunction!(enable_logging, m)?)?;
     m.add_function(wrap_pyfunction!(_inflight, m)?)?;
+    m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add("VERSION", noorle::VERSION)?;
     Ok(())

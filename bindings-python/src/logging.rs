@@ -61,6 +61,10 @@ impl<S: Subscriber> Layer<S> for PyLogLayer {
             format!("noorle.{}", target.split("::").next().unwrap_or(target))
         };
         let level = py_level(meta.level());
+        // Not once the interpreter is shutting down (see rt.rs): the record is dropped.
+        let Some(_entered) = crate::rt::enter() else {
+            return;
+        };
         // Logging must never break a request: Python errors here are dropped.
         Python::attach(|py| {
             let _ = (|| -> PyResult<()> {

@@ -15,6 +15,9 @@ The behaviour lives in the Rust core; this package is a thin layer over it.
 
 from __future__ import annotations
 
+import atexit
+
+from . import _native
 from ._client import ApiKeys, AsyncApiKeys, AsyncClient, AsyncServiceAccounts, Client, ServiceAccounts
 from ._keys import auth_headers, load_api_key
 from ._logging import _from_env, enable_logging
@@ -97,3 +100,8 @@ __all__ = [
 ]
 
 _from_env()
+
+# Before the interpreter finalizes, stop the runtime threads from touching Python (they hand
+# async results to asyncio) and wait for those that are: a thread that attaches during
+# finalization crashes the process.
+atexit.register(_native._shutdown)

@@ -69,7 +69,7 @@ def _native_client(
         reload_interval=None if reload_interval is None else float(reload_interval),
         sdk_language=_ops.SDK_LANGUAGE,
     )
-    key = ApiKey.parse(api_key) if isinstance(api_key, str) else api_key
+    key = None if api_key is None else _ops.as_key(api_key)
     native = NativeClient(cfg, key)
     _ops.warn_all(native.execute({"op": "key_source"}).get("warnings") or (), stacklevel=4)
     return native

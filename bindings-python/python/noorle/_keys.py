@@ -34,10 +34,9 @@ def load_api_key(
     environment. Raises :class:`~noorle.CredentialsNotFoundError` listing every place looked.
     """
     if api_key is not None:
-        key = ApiKey.parse(api_key) if isinstance(api_key, str) else api_key
         from .models import KeySource
 
-        return LoadedKey(key, KeySource("explicit"))
+        return LoadedKey(_ops.as_key(api_key), KeySource("explicit"))
     config = _ops.load_config(
         api_key_file=api_key_file,
         profile=profile,
@@ -55,6 +54,5 @@ def auth_headers(key: Union[ApiKey, str], scheme: str = "x-api-key") -> Dict[str
     """The header to attach for ``key``: ``{"X-API-Key": ...}`` by default; ``scheme`` may be
     ``"api-key"`` or ``"authorization"`` (``Authorization: ApiKey ...``). The value is the secret:
     do not log it."""
-    k = ApiKey.parse(key) if isinstance(key, str) else key
-    name, value = _native.auth_header(k, scheme)
+    name, value = _native.auth_header(_ops.as_key(key), scheme)
     return {name: value}

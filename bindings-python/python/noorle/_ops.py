@@ -42,6 +42,15 @@ UNSET: Any = _Unset()
 SDK_LANGUAGE = "python/%d.%d.%d" % sys.version_info[:3]
 
 
+def as_key(key: object) -> ApiKey:
+    """An ``ApiKey`` from a key or its string; anything else is a ``TypeError``."""
+    if isinstance(key, ApiKey):
+        return key
+    if isinstance(key, str):
+        return ApiKey.parse(key)
+    raise TypeError(f"an API key must be a str or noorle.ApiKey, not {type(key).__name__}")
+
+
 def key_id(k: KeyId) -> str:
     if isinstance(k, ApiKeyRecord):
         return k.id

@@ -84,6 +84,16 @@ class _Model:
         body = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__ if not s.startswith("_"))
         return f"{type(self).__name__}({body})"
 
+    # copy, deepcopy and pickle, like a frozen dataclass: the state is the slots' values, put back
+    # without going through the refusing __setattr__. (A model holding an ApiKey still refuses
+    # to pickle: the key does.)
+    def __getstate__(self) -> Dict[str, Any]:
+        return {s: getattr(self, s) for s in self.__slots__}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for k in self.__slots__:
+            object.__setattr__(self, k, state[k])
+
 
 class Owner(_Model):
     """Who owns a key: ``type`` is ``"user"`` or ``"service_account"``."""
