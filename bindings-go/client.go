@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // clientConfig is the core's ClientConfig, as JSON.
@@ -32,6 +33,38 @@ type clientConfig struct {
 func seconds(d time.Duration) *float64 {
 	s := d.Seconds()
 	return &s
+}
+
+// checkUTF8 refuses strings that are not valid UTF-8: encoding/json would silently replace the
+// bad bytes with U+FFFD, so a key-file path ending in "\xff" would name another file. Messages
+// name the option, never its value (it may be a key).
+func (c *clientConfig) checkUTF8() error {
+	bad := func(what string) error {
+		return &Error{Kind: KindConfig, Message: what + " is not valid UTF-8"}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"the API key", c.APIKey},
+		{"the API key file path", c.APIKeyFile},
+		{"the profile name", c.Profile},
+		{"the base URL", c.BaseURL},
+		{"the header scheme", c.HeaderScheme},
+		{"the credentials file path", c.CredentialsFile},
+		{"the Docker secret path", c.DockerSecret},
+		{"the SDK language", c.SDKLanguage},
+	} {
+		if !utf8.ValidString(f.value) {
+			return bad(f.name)
+		}
+	}
+	for k, v := range c.EnvVars {
+		if !utf8.ValidString(k) {
+			return bad("the name of an environment variable")
+		}
+		if !utf8.ValidString(v) {
+			return bad("the environment variable " + k)
+		}
+	}
+	return nil
 }
 
 // Option configures NewClient.
@@ -129,6 +162,9 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.checkUTF8(); err != nil {
+		return nil, err
+	}
 	h, raw, err := newClientHandle(cfg)
 	if err != nil {
 		return nil, err
@@ -164,6 +200,11 @@ func (c *Client) Warnings() []string { return c.warn }
 
 func (c *Client) do(ctx context.Context, op any, out any) error {
 	raw, err := c.h.call(ctx, op)
+	// c must stay reachable until the call is over. Once c.h has been read, nothing else uses c,
+	// so the garbage collector may find c unreachable mid-call and run the cleanup registered in
+	// NewClient: it would free the handle before the call takes its read lock, and a client the
+	// caller never closed would answer ErrClosed.
+	runtime.KeepAlive(c)
 	if err != nil {
 		return err
 	}

@@ -307,7 +307,7 @@ func TestTransportForOwnHTTPClient(t *testing.T) {
 	key, _ := freshKey(t)
 	base, _ := serverEnv(t)
 	for _, s := range []noorle.HeaderScheme{"", noorle.SchemeAuthorization} {
-		tr, err := noorle.NewTransport(nil, key, s)
+		tr, err := noorle.NewTransport(nil, key, s, base)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -217,10 +217,14 @@ type LoadedKey struct {
 // $CREDENTIALS_DIRECTORY, /run/secrets, profile). A miss is an *Error of kind
 // KindCredentialsNotFound whose Searched lists every place looked.
 func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
+	cfg := opts.config()
+	if err := cfg.checkUTF8(); err != nil {
+		return LoadedKey{}, err
+	}
 	raw, err := callStatic(struct {
 		Op     string       `json:"op"`
 		Config clientConfig `json:"config"`
-	}{"load_api_key", opts.config()})
+	}{"load_api_key", cfg})
 	if err != nil {
 		return LoadedKey{}, err
 	}

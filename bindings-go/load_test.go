@@ -224,3 +224,33 @@ func TestWorldWritableRefusedOnReload(t *testing.T) {
 		t.Fatalf("after chmod 600: %+v %v", me, err)
 	}
 }
+
+func TestOptionsThatAreNotUTF8AreRefused(t *testing.T) {
+	// "key\xff" would reach the core as "key\uFFFD": another file, which exists here.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "key\uFFFD"), keyA, 0o600)
+	bad := filepath.Join(dir, "key\xff")
+	if _, err := noorle.LoadAPIKey(noorle.LoadOptions{APIKeyFile: bad, NoEnvironment: true}); !errors.Is(err, noorle.ErrConfig) || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("LoadAPIKey with a non-UTF-8 path: %v", err)
+	}
+	for name, opt := range map[string]noorle.Option{
+		"key file":    noorle.WithAPIKeyFile(bad),
+		"key":         noorle.WithAPIKey(keyA + "\xff"),
+		"profile":     noorle.WithProfile("ci\xff"),
+		"credentials": noorle.WithCredentialsFile(filepath.Join(dir, "cred\xff")),
+		"base url":    noorle.WithBaseURL("http://127.0.0.1:9/\xff"),
+		"env value":   noorle.WithEnv(map[string]string{"NOORLE_API_KEY_FILE": bad}),
+		"env name":    noorle.WithEnv(map[string]string{"NOORLE_\xff": "x"}),
+	} {
+		_, err := noorle.NewClient(noorle.WithAPIKey(keyA), noorle.WithoutEnvironment(), opt)
+		if !errors.Is(err, noorle.ErrConfig) || !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("%s: %v", name, err)
+		} else if strings.Contains(err.Error(), secretPart) {
+			t.Errorf("%s: the message shows the secret: %v", name, err)
+		}
+	}
+	// The control: the valid name of the same file loads.
+	if _, err := noorle.LoadAPIKey(noorle.LoadOptions{APIKeyFile: filepath.Join(dir, "key\uFFFD"), NoEnvironment: true}); err != nil {
+		t.Errorf("the valid path: %v", err)
+	}
+}

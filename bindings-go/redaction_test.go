@@ -103,7 +103,7 @@ func TestKeyEqualityAndZero(t *testing.T) {
 }
 
 func TestTransportPrintsNoKey(t *testing.T) {
-	tr, err := noorle.NewTransport(nil, noorle.MustParseAPIKey(keyA), "")
+	tr, err := noorle.NewTransport(nil, noorle.MustParseAPIKey(keyA), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
