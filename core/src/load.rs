@@ -496,6 +496,8 @@ fn read_private_file(
     let room = usize::try_from(cap + 1).unwrap_or(usize::MAX);
     let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(room));
     (&file).take(cap + 1).read_to_end(&mut bytes).map_err(io)?;
+    #[cfg(test)]
+    AFTER_READ.with(|hook| hook.borrow_mut().take().map(|f| f()));
     if bytes.len() as u64 > cap {
         return Err(too_big(bytes.len() as u64));
     }
@@ -506,6 +508,13 @@ fn read_private_file(
         )));
     }
     Ok((bytes, FileStamp::from_meta(&meta)))
+}
+
+// Runs once right after the next read on this thread: lets tests replace the file mid-read.
+#[cfg(test)]
+thread_local! {
+    pub(crate) static AFTER_READ: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 #[cfg(unix)]

@@ -140,3 +140,56 @@ impl FileKey {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    fn swap_in(path: &Path, key: &str) {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{key}\n")).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_landing_right_after_the_read_is_seen_by_the_next_check() {
+        let keys: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|c| format!("ak-{}{}", c.repeat(32), "s".repeat(20)))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("noorle_api_key");
+        swap_in(&path, &keys[0]);
+        let fk = Arc::new(
+            FileKey::new(
+                path.clone(),
+                ApiKey::parse(&keys[0]).unwrap(),
+                Duration::ZERO,
+            )
+            .unwrap(),
+        );
+        swap_in(&path, &keys[1]);
+        // The rotation to the third key lands between reading the second and stamping it; and
+        // no lock is held while the file is read.
+        let (p, third, fk2) = (path.clone(), keys[2].clone(), fk.clone());
+        let unlocked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = unlocked.clone();
+        crate::load::AFTER_READ.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move || {
+                let free = fk2.state.try_lock().is_ok();
+                seen.store(free, std::sync::atomic::Ordering::SeqCst);
+                swap_in(&p, &third);
+            }));
+        });
+        fk.check(false);
+        assert!(unlocked.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(fk.key.load().expose_secret(), keys[1]);
+        // The stamp is the second file's, so the third is noticed without waiting for a 401.
+        fk.check(false);
+        assert_eq!(fk.key.load().expose_secret(), keys[2]);
+    }
+}
