@@ -143,10 +143,10 @@ impl ApiError {
         }
         Self {
             status,
-            code,
+            code: redact_keys_in(&code),
             message: redact_keys_in(&message),
             request_id,
-            details,
+            details: details.map(redact_value),
             retry_after,
         }
     }
@@ -401,6 +401,20 @@ pub fn redact_keys_in(text: &str) -> String {
     out
 }
 
+/// [`redact_keys_in`] over every string of a JSON value, object keys included.
+pub fn redact_value(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(redact_keys_in(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(redact_value).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| (redact_keys_in(&k), redact_value(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The SDK's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -449,6 +463,20 @@ mod tests {
             redact_keys_in(s),
             "bad key ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4*** here; ak- alone"
         );
+    }
+
+    #[test]
+    fn redacts_keys_in_code_and_details() {
+        let k = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+        let body = serde_json::json!({"error": {"code": format!("bad_{k}"), "message": "m",
+            "details": {"key": k, "list": [k, 1], k: true}}});
+        let e = ApiError::from_response(400, body.to_string().as_bytes(), None, None);
+        let all = format!("{e:?}");
+        assert!(!all.contains("s9t0"), "{all}");
+        assert_eq!(e.code, "bad_ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***");
+        let d = e.details.unwrap();
+        assert_eq!(d["list"][1], 1);
+        assert_eq!(d["ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***"], true);
     }
 
     #[test]

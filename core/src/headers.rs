@@ -53,10 +53,11 @@ impl FromStr for HeaderScheme {
             "x-api-key" => Ok(Self::XApiKey),
             "api-key" => Ok(Self::ApiKey),
             "authorization" => Ok(Self::Authorization),
-            other => Err(Error::config(format!(
-                "unknown header scheme '{other}'; use 'x-api-key', 'api-key' or 'authorization' \
-                 ('Authorization: Bearer' is for JWT tokens, never API keys)"
-            ))),
+            // The value is not echoed: a key pasted into the wrong option must not be printed.
+            _ => Err(Error::config(
+                "unknown header scheme; use 'x-api-key', 'api-key' or 'authorization' \
+                 ('Authorization: Bearer' is for JWT tokens, never API keys)",
+            )),
         }
     }
 }
@@ -81,7 +82,8 @@ pub fn auth_headers(key: &ApiKey, scheme: HeaderScheme) -> HeaderMap {
 }
 
 pub(crate) fn auth_header_value(key: &ApiKey, scheme: HeaderScheme) -> (HeaderName, HeaderValue) {
-    let (_, value) = auth_header(key, scheme);
+    // The temporary copy of the secret is zeroed when dropped.
+    let value = zeroize::Zeroizing::new(auth_header(key, scheme).1);
     // A validated key is ASCII letters, digits and '-': always a valid header value.
     let mut value = HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""));
     value.set_sensitive(true);
@@ -111,6 +113,9 @@ mod tests {
             assert!(!format!("{h:?}").contains("s9t0"));
         }
         assert!("bearer".parse::<HeaderScheme>().is_err());
+        // A key given as the scheme by mistake is not echoed.
+        let e = k.expose_secret().parse::<HeaderScheme>().unwrap_err();
+        assert!(!e.to_string().contains("s9t0"), "{e}");
         assert_eq!(
             "X-API-Key".parse::<HeaderScheme>().unwrap(),
             HeaderScheme::XApiKey

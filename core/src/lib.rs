@@ -28,18 +28,19 @@ pub mod runtime;
 
 pub use client::{
     ApiKeys, Client, ClientBuilder, RequestOptions, RetryPolicy, ServiceAccounts, DEFAULT_BASE_URL,
-    VERSION,
+    MAX_SERVER_WAIT, VERSION,
 };
 pub use error::{
-    redact_keys_in, ApiError, CredentialsNotFound, Error, ErrorInfo, ErrorKind, Result,
+    redact_keys_in, redact_value, ApiError, CredentialsNotFound, Error, ErrorInfo, ErrorKind,
+    Result,
 };
 pub use headers::{auth_header, auth_headers, HeaderScheme};
 pub use key::{ApiKey, InvalidApiKey, InvalidKeyCode};
 pub use load::{
     credentials_path, load_api_key, locate_api_key, read_key_file, write_key_file, write_profile,
     Env, KeySource, LoadOptions, LoadedKey, SourceKind, DOCKER_SECRET_PATH, ENV_API_KEY,
-    ENV_API_KEY_FILE, ENV_BASE_URL, ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE, MAX_KEY_FILE_BYTES,
-    SECRET_FILE_NAME,
+    ENV_API_KEY_FILE, ENV_BASE_URL, ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE,
+    MAX_CREDENTIALS_FILE_BYTES, MAX_KEY_FILE_BYTES, SECRET_FILE_NAME,
 };
 pub use reqwest::Method;
 pub use rotate::{RotateKeyFile, RotationReport, MAX_GRACE};

@@ -1,8 +1,13 @@
 //! Finding the key: the loading chain of contract section 3.
 
+//!
+//! File permissions: on Unix a key or credentials file that anyone may write is refused and one
+//! that others may read gets a warning (ssh's rule). Windows has no such mode bits (ACLs decide),
+//! so there these checks are skipped; the regular-file and size checks apply everywhere.
+
 use std::collections::HashMap;
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -26,6 +31,8 @@ pub const SECRET_FILE_NAME: &str = "noorle_api_key";
 pub const DOCKER_SECRET_PATH: &str = "/run/secrets/noorle_api_key";
 /// A key file larger than this is refused: it cannot be a key.
 pub const MAX_KEY_FILE_BYTES: u64 = 4096;
+/// A credentials file larger than this is refused: profiles are a few lines each.
+pub const MAX_CREDENTIALS_FILE_BYTES: u64 = 64 * 1024;
 
 /// Where the loader reads environment variables from.
 #[derive(Clone, Default)]
@@ -48,6 +55,20 @@ impl Env {
             Self::Empty => None,
         };
         v.filter(|v| !v.is_empty())
+    }
+
+    /// Like [`Env::var`], but a value that is not valid UTF-8 is an error instead of "unset"
+    /// (the value is not shown: it may be a secret).
+    pub fn var_checked(&self, name: &str) -> Result<Option<String>> {
+        if let Self::Process = self {
+            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
+                return Err(Error::config(format!(
+                    "the environment variable {name} is set but is not valid UTF-8; \
+                     fix or unset it"
+                )));
+            }
+        }
+        Ok(self.var(name))
     }
 }
 
@@ -278,8 +299,8 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
 
     // A profile chosen explicitly is an explicit choice too: it wins over the environment.
     if opts.profile.is_none() {
-        let env_key = opts.env.var(ENV_API_KEY);
-        let env_file = opts.env.var(ENV_API_KEY_FILE);
+        let env_key = opts.env.var_checked(ENV_API_KEY)?;
+        let env_file = opts.env.var_checked(ENV_API_KEY_FILE)?;
         if env_key.is_some() && env_file.is_some() {
             return Err(Error::config(format!(
                 "both {ENV_API_KEY} and {ENV_API_KEY_FILE} are set; set only one of them"
@@ -301,7 +322,7 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
         }
         searched.push(format!("environment variable {ENV_API_KEY_FILE}"));
 
-        match opts.env.var(ENV_CREDENTIALS_DIRECTORY) {
+        match opts.env.var_checked(ENV_CREDENTIALS_DIRECTORY)? {
             Some(dir) => {
                 let path = Path::new(&dir).join(SECRET_FILE_NAME);
                 if path.exists() {
@@ -326,11 +347,13 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
         }
     }
 
-    let profile = opts
-        .profile
-        .clone()
-        .or_else(|| opts.env.var(ENV_PROFILE))
-        .unwrap_or_else(|| "default".to_owned());
+    let profile = match &opts.profile {
+        Some(p) => p.clone(),
+        None => opts
+            .env
+            .var_checked(ENV_PROFILE)?
+            .unwrap_or_else(|| "default".to_owned()),
+    };
     match credentials_path(opts) {
         Some(path) if path.exists() => {
             let mut s = with(SourceKind::Profile, None, Some(path));
@@ -380,45 +403,52 @@ pub(crate) struct FileStamp {
 impl FileStamp {
     /// `metadata` follows symlinks, so swapping a `..data` symlink (Kubernetes) changes the inode.
     pub(crate) fn of(path: &Path) -> std::io::Result<Self> {
-        let m = std::fs::metadata(path)?;
-        Ok(Self {
+        std::fs::metadata(path).map(|m| Self::from_meta(&m))
+    }
+
+    #[cfg(unix)]
+    fn from_meta(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
             dev: m.dev(),
             ino: m.ino(),
             len: m.len(),
             mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-        })
+        }
+    }
+
+    // No inode numbers through std elsewhere: length and modification time.
+    #[cfg(not(unix))]
+    fn from_meta(m: &std::fs::Metadata) -> Self {
+        let mtime_ns = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX));
+        Self {
+            dev: 0,
+            ino: 0,
+            len: m.len(),
+            mtime_ns,
+        }
     }
 }
 
-/// Reads and validates a key file: refuses world-writable files, files over 4 KiB, with a NUL
-/// byte or not UTF-8; warns (through `tracing` and `warnings`) about files others can read.
+/// Reads and validates a key file: refuses anything but a regular file, world-writable files,
+/// files over 4 KiB, a UTF-8 BOM, a NUL byte or text that is not UTF-8; warns (through `tracing`
+/// and `warnings`) about files others can read.
 pub fn read_key_file(path: &Path, warnings: &mut Vec<String>) -> Result<ApiKey> {
     read_key_file_stamped(path, warnings).map(|(k, _)| k)
 }
 
+/// Reads a key file; the stamp is that of the very file read (fstat of the open handle), so a
+/// replacement landing after the read is seen as a change by the next check.
 pub(crate) fn read_key_file_stamped(
     path: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<(ApiKey, FileStamp)> {
     let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::config(format!("cannot read the key file {shown}: {e}")))?;
-    if !meta.is_file() {
-        return Err(Error::config(format!(
-            "the key file {shown} is not a regular file"
-        )));
-    }
-    check_mode(path, &meta, warnings)?;
-    if meta.len() > MAX_KEY_FILE_BYTES {
-        return Err(Error::config(format!(
-            "the key file {shown} is {} bytes; a key file holds one key (at most {MAX_KEY_FILE_BYTES} bytes)",
-            meta.len()
-        )));
-    }
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| Error::config(format!("cannot read the key file {shown}: {e}")))?,
-    );
+    let (bytes, stamp) = read_private_file(path, "key file", MAX_KEY_FILE_BYTES, warnings)?;
     if let Some(i) = bytes.iter().position(|&b| b == 0) {
         return Err(Error::config(format!(
             "the key file {shown} has a NUL byte at offset {i}; it must hold the key as text"
@@ -430,18 +460,92 @@ pub(crate) fn read_key_file_stamped(
         error,
         origin: Some(format!("file {shown}")),
     })?;
-    let stamp =
-        FileStamp::of(path).map_err(|e| Error::config(format!("cannot stat {shown}: {e}")))?;
     Ok((key, stamp))
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Opens `path` without blocking (a FIFO would otherwise wait for a writer forever), checks the
+/// open file (fstat: what is checked is what is read) is a regular file of at most `cap` bytes
+/// with safe permissions and no BOM, and reads it into memory that is zeroed on drop.
+fn read_private_file(
+    path: &Path,
+    what: &str,
+    cap: u64,
+    warnings: &mut Vec<String>,
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, FileStamp)> {
+    let shown = path.display();
+    let io = |e: std::io::Error| Error::config(format!("cannot read the {what} {shown}: {e}"));
+    let file = open_no_wait(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::config(format!(
+            "the {what} {shown} is not a regular file"
+        )));
+    }
+    check_mode(path, what, &meta, warnings)?;
+    let too_big = |len: u64| {
+        Error::config(format!(
+            "the {what} {shown} is {len} bytes or more; the limit is {cap} bytes"
+        ))
+    };
+    if meta.len() > cap {
+        return Err(too_big(meta.len()));
+    }
+    // Room for the whole cap up front: no reallocation leaves an unzeroed copy behind.
+    let room = usize::try_from(cap + 1).unwrap_or(usize::MAX);
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(room));
+    (&file).take(cap + 1).read_to_end(&mut bytes).map_err(io)?;
+    #[cfg(test)]
+    AFTER_READ.with(|hook| hook.borrow_mut().take().map(|f| f()));
+    if bytes.len() as u64 > cap {
+        return Err(too_big(bytes.len() as u64));
+    }
+    if bytes.starts_with(UTF8_BOM) {
+        return Err(Error::config(format!(
+            "the {what} {shown} starts with a UTF-8 BOM (byte order mark, EF BB BF); save it \
+             as plain UTF-8 without a BOM"
+        )));
+    }
+    Ok((bytes, FileStamp::from_meta(&meta)))
+}
+
+// Runs once right after the next read on this thread: lets tests replace the file mid-read.
+#[cfg(test)]
+thread_local! {
+    pub(crate) static AFTER_READ: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(unix)]
+fn open_no_wait(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO returns at once; on a regular file it changes nothing.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_wait(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 // ssh's rule: world-writable is refused; readable by others is a warning when the file is ours
 // (mounted secrets owned by another user, as Kubernetes makes them, are left alone).
-fn check_mode(path: &Path, meta: &std::fs::Metadata, warnings: &mut Vec<String>) -> Result<()> {
+#[cfg(unix)]
+fn check_mode(
+    path: &Path,
+    what: &str,
+    meta: &std::fs::Metadata,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let mode = meta.mode() & 0o777;
     if mode & 0o002 != 0 {
         return Err(Error::config(format!(
-            "the key file {} is world-writable (mode {mode:03o}); anyone could replace the key. Fix: chmod 600 {}",
+            "the {what} {} is world-writable (mode {mode:03o}); anyone could replace the key. Fix: chmod 600 {}",
             path.display(),
             path.display()
         )));
@@ -450,13 +554,24 @@ fn check_mode(path: &Path, meta: &std::fs::Metadata, warnings: &mut Vec<String>)
     let euid = unsafe { libc::geteuid() };
     if mode & 0o044 != 0 && meta.uid() == euid {
         let w = format!(
-            "the key file {} is readable by group or others (mode {mode:03o}); fix: chmod 600 {}",
+            "the {what} {} is readable by group or others (mode {mode:03o}); fix: chmod 600 {}",
             path.display(),
             path.display()
         );
         tracing::warn!(target: "noorle", "{w}");
         warnings.push(w);
     }
+    Ok(())
+}
+
+// Windows: no Unix mode bits; access is governed by ACLs, which are not inspected.
+#[cfg(not(unix))]
+fn check_mode(
+    _path: &Path,
+    _what: &str,
+    _meta: &std::fs::Metadata,
+    _warnings: &mut Vec<String>,
+) -> Result<()> {
     Ok(())
 }
 
@@ -472,14 +587,18 @@ fn read_profile(
     warnings: &mut Vec<String>,
 ) -> Result<Option<(ApiKey, Option<String>)>> {
     let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::config(format!("cannot read the credentials file {shown}: {e}")))?;
-    check_mode(path, &meta, warnings)?;
-    let text =
-        zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            Error::config(format!("cannot read the credentials file {shown}: {e}"))
-        })?);
-    let mut table: HashMap<String, ProfileEntry> = toml::from_str(&text).map_err(|e| {
+    let (bytes, _) = read_private_file(
+        path,
+        "credentials file",
+        MAX_CREDENTIALS_FILE_BYTES,
+        warnings,
+    )?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Error::config(format!(
+            "the credentials file {shown} is not UTF-8 text ({e})"
+        ))
+    })?;
+    let mut table: HashMap<String, ProfileEntry> = toml::from_str(text).map_err(|e| {
         // toml's message quotes the offending line, which may hold a key: keep only the position.
         let at = e
             .span()
@@ -546,10 +665,14 @@ pub fn write_profile(
             .map_err(|e| Error::config(format!("cannot encode {shown}: {e}")))?,
     );
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
             .create(dir)
             .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
     }
@@ -560,7 +683,6 @@ pub fn write_profile(
 // fsync the folder so the rename itself is durable.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -574,10 +696,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |what: &str, e: std::io::Error| {
         Error::config(format!("cannot {what} {}: {e}", tmp.display()))
     };
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options
         .open(&tmp)
         .map_err(|e| io("create", e))
         .and_then(|mut f| {

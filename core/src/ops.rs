@@ -24,7 +24,8 @@ use crate::models::{
 use crate::rotate::RotateKeyFile;
 
 /// Client and loader options, as every binding accepts them (SURFACE.md "Options everywhere").
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `Debug` redacts the key and shows only the names of `env_vars`.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub api_key: Option<String>,
@@ -38,6 +39,8 @@ pub struct ClientConfig {
     /// Connect timeout, seconds.
     pub connect_timeout: Option<f64>,
     pub max_retries: Option<u32>,
+    /// A bound on each whole call, retries and waits included, seconds (default none).
+    pub total_timeout: Option<f64>,
     /// First backoff step, seconds (default 0.5).
     pub retry_base_delay: Option<f64>,
     /// Longest backoff, seconds (default 8).
@@ -62,6 +65,42 @@ fn secs(name: &str, v: f64) -> Result<Duration> {
             "{name} must be a non-negative number of seconds, got {v}"
         ))
     })
+}
+
+/// A secret string for `Debug`: the redacted key when it is one, else nothing of it.
+fn secret_debug(s: &str) -> String {
+    ApiKey::parse_loaded(s).map_or_else(|_| "<redacted>".to_owned(), |k| k.redacted())
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_key", &self.api_key.as_deref().map(secret_debug))
+            .field("api_key_file", &self.api_key_file)
+            .field("profile", &self.profile)
+            .field("base_url", &self.base_url)
+            .field(
+                "header_scheme",
+                &self.header_scheme.as_deref().map(redact_keys_in),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("total_timeout", &self.total_timeout)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("retry_max_delay", &self.retry_max_delay)
+            .field("env", &self.env)
+            // Values may be secrets: only the names.
+            .field(
+                "env_vars",
+                &self.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+            )
+            .field("credentials_file", &self.credentials_file)
+            .field("docker_secret", &self.docker_secret)
+            .field("reload_interval", &self.reload_interval)
+            .field("sdk_language", &self.sdk_language)
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -117,6 +156,9 @@ impl ClientConfig {
         if let Some(t) = self.connect_timeout {
             b = b.connect_timeout(secs("connect_timeout", t)?);
         }
+        if let Some(t) = self.total_timeout {
+            b = b.total_timeout(secs("total_timeout", t)?);
+        }
         let mut retry = RetryPolicy::default();
         if let Some(n) = self.max_retries {
             retry.max_retries = n;
@@ -144,8 +186,8 @@ impl ClientConfig {
 }
 
 /// One operation. Serialised with `"op"` naming it, e.g.
-/// `{"op": "api_keys.create", "name": "ci", "permissions": ["read"]}`.
-#[derive(Debug, Clone, Deserialize)]
+/// `{"op": "api_keys.create", "name": "ci", "permissions": ["read"]}`. `Debug` never shows a key.
+#[derive(Clone, Deserialize)]
 #[serde(tag = "op")]
 pub enum Operation {
     // Operations that need no client.
@@ -176,6 +218,9 @@ pub enum Operation {
         json: Option<Value>,
         #[serde(default)]
         idempotency_key: Option<String>,
+        /// A bound on this whole call, seconds (overrides the client's `total_timeout`).
+        #[serde(default)]
+        total_timeout: Option<f64>,
     },
     #[serde(rename = "api_keys.create")]
     ApiKeysCreate {
@@ -247,6 +292,124 @@ pub enum Operation {
         #[serde(flatten)]
         params: PageParams,
     },
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        type Op = Operation;
+        match self {
+            Op::Version => f.write_str("Version"),
+            Op::KeySource => f.write_str("KeySource"),
+            Op::Whoami => f.write_str("Whoami"),
+            Op::ParseKey { key } => f
+                .debug_struct("ParseKey")
+                .field("key", &secret_debug(key))
+                .finish(),
+            Op::AuthHeaders { key, scheme } => f
+                .debug_struct("AuthHeaders")
+                .field("key", &secret_debug(key))
+                .field("scheme", &scheme.as_deref().map(redact_keys_in))
+                .finish(),
+            Op::LoadApiKey { config } => f
+                .debug_struct("LoadApiKey")
+                .field("config", config)
+                .finish(),
+            // A request's path, query and body are the caller's: shown with keys redacted.
+            Op::Request {
+                method,
+                path,
+                query,
+                json,
+                idempotency_key,
+                total_timeout,
+            } => f
+                .debug_struct("Request")
+                .field("method", method)
+                .field("path", &redact_keys_in(path))
+                .field(
+                    "query",
+                    &query.as_ref().map(|q| redact_keys_in(&format!("{q:?}"))),
+                )
+                .field(
+                    "json",
+                    &json.as_ref().map(|j| redact_keys_in(&j.to_string())),
+                )
+                .field("idempotency_key", idempotency_key)
+                .field("total_timeout", total_timeout)
+                .finish(),
+            Op::ApiKeysCreate { params } => f
+                .debug_struct("ApiKeysCreate")
+                .field("params", params)
+                .finish(),
+            Op::ApiKeysList { params } => f
+                .debug_struct("ApiKeysList")
+                .field("params", params)
+                .finish(),
+            Op::ApiKeysUpdate { id, params } => f
+                .debug_struct("ApiKeysUpdate")
+                .field("id", &redact_keys_in(id))
+                .field("params", params)
+                .finish(),
+            Op::ApiKeysRotate { id, params } => f
+                .debug_struct("ApiKeysRotate")
+                .field("id", &redact_keys_in(id))
+                .field("params", params)
+                .finish(),
+            Op::ApiKeysRotateFile {
+                id,
+                path,
+                grace_period_seconds,
+            } => f
+                .debug_struct("ApiKeysRotateFile")
+                .field("id", &id.as_deref().map(redact_keys_in))
+                .field("path", path)
+                .field("grace_period_seconds", grace_period_seconds)
+                .finish(),
+            Op::ServiceAccountsCreate { params } => f
+                .debug_struct("ServiceAccountsCreate")
+                .field("params", params)
+                .finish(),
+            Op::ServiceAccountsList { params } => f
+                .debug_struct("ServiceAccountsList")
+                .field("params", params)
+                .finish(),
+            Op::ServiceAccountsUpdate { id, params } => f
+                .debug_struct("ServiceAccountsUpdate")
+                .field("id", &redact_keys_in(id))
+                .field("params", params)
+                .finish(),
+            Op::ServiceAccountsCreateKey { id, params } => f
+                .debug_struct("ServiceAccountsCreateKey")
+                .field("id", &redact_keys_in(id))
+                .field("params", params)
+                .finish(),
+            Op::ServiceAccountsListKeys { id, params } => f
+                .debug_struct("ServiceAccountsListKeys")
+                .field("id", &redact_keys_in(id))
+                .field("params", params)
+                .finish(),
+            Op::ApiKeysGet { id }
+            | Op::ApiKeysDeactivate { id }
+            | Op::ApiKeysActivate { id }
+            | Op::ApiKeysRevoke { id }
+            | Op::ApiKeysDelete { id }
+            | Op::ServiceAccountsGet { id }
+            | Op::ServiceAccountsDelete { id } => {
+                let name = match self {
+                    Op::ApiKeysGet { .. } => "ApiKeysGet",
+                    Op::ApiKeysDeactivate { .. } => "ApiKeysDeactivate",
+                    Op::ApiKeysActivate { .. } => "ApiKeysActivate",
+                    Op::ApiKeysRevoke { .. } => "ApiKeysRevoke",
+                    Op::ApiKeysDelete { .. } => "ApiKeysDelete",
+                    Op::ServiceAccountsGet { .. } => "ServiceAccountsGet",
+                    _ => "ServiceAccountsDelete",
+                };
+                f.debug_struct(name)
+                    .field("id", &redact_keys_in(id))
+                    .finish()
+            }
+        }
+    }
 }
 
 impl Operation {
@@ -362,6 +525,7 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
             query,
             json,
             idempotency_key,
+            total_timeout,
         } => {
             let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| Error::config(format!("invalid HTTP method '{method}'")))?;
@@ -380,7 +544,12 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
                     &path,
                     &query,
                     json.as_ref(),
-                    RequestOptions { idempotency_key },
+                    RequestOptions {
+                        idempotency_key,
+                        total_timeout: total_timeout
+                            .map(|t| secs("total_timeout", t))
+                            .transpose()?,
+                    },
                 )
                 .await?;
             let headers: serde_json::Map<String, Value> = r
@@ -443,4 +612,42 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
         | Operation::LoadApiKey { .. }
         | Operation::AuthHeaders { .. } => execute_static(op)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        let config = ClientConfig::from_json(
+            &json!({"api_key": KEY, "header_scheme": KEY,
+                    "env_vars": {"NOORLE_API_KEY": KEY}})
+            .to_string(),
+        )
+        .unwrap();
+        let ops = [
+            json!({"op": "parse_key", "key": KEY}),
+            json!({"op": "parse_key", "key": "not-a-key-but-secret-s9t0"}),
+            json!({"op": "auth_headers", "key": KEY, "scheme": "x-api-key"}),
+            json!({"op": "load_api_key", "config": {"api_key": KEY}}),
+            json!({"op": "request", "method": "GET", "path": format!("/x/{KEY}"),
+                   "json": {"k": KEY}}),
+            json!({"op": "api_keys.get", "id": KEY}),
+        ];
+        let mut shown = format!("{config:?}");
+        for op in ops {
+            shown.push_str(&format!(
+                "{:?}",
+                Operation::from_json(&op.to_string()).unwrap()
+            ));
+        }
+        assert!(
+            shown.contains("ApiKeysGet") && shown.contains("NOORLE_API_KEY"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s9t0"), "{shown}");
+    }
 }

@@ -60,7 +60,7 @@ impl<'a> ApiKeys<'a> {
 
     /// One key.
     pub async fn get(&self, id: &str) -> Result<ApiKeyRecord> {
-        let path = format!("/v1/api-keys/{}", seg(id));
+        let path = format!("/v1/api-keys/{}", seg(id)?);
         self.client
             .call(Method::GET, &path, &[], None::<&()>, None, "api_key")
             .await
@@ -68,7 +68,7 @@ impl<'a> ApiKeys<'a> {
 
     /// Renames a key or changes its expiry.
     pub async fn update(&self, id: &str, params: &UpdateApiKey) -> Result<ApiKeyRecord> {
-        let path = format!("/v1/api-keys/{}", seg(id));
+        let path = format!("/v1/api-keys/{}", seg(id)?);
         self.client
             .call(Method::PATCH, &path, &[], Some(params), None, "api_key")
             .await
@@ -91,7 +91,7 @@ impl<'a> ApiKeys<'a> {
 
     /// Removes a revoked key.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        let path = format!("/v1/api-keys/{}", seg(id));
+        let path = format!("/v1/api-keys/{}", seg(id)?);
         self.client
             .call_value(Method::DELETE, &path, &[], None::<&()>, None)
             .await
@@ -101,7 +101,7 @@ impl<'a> ApiKeys<'a> {
     /// A new key with the same owner, name, scope and permissions; the old one keeps working for
     /// the grace period, then is revoked.
     pub async fn rotate(&self, id: &str, params: &RotateApiKey) -> Result<RotatedApiKey> {
-        let path = format!("/v1/api-keys/{}/rotate", seg(id));
+        let path = format!("/v1/api-keys/{}/rotate", seg(id)?);
         let mut v = self
             .client
             .call_value(Method::POST, &path, &[], Some(params), None)
@@ -120,7 +120,7 @@ impl<'a> ApiKeys<'a> {
     }
 
     async fn transition(&self, id: &str, action: &str) -> Result<ApiKeyRecord> {
-        let path = format!("/v1/api-keys/{}/{action}", seg(id));
+        let path = format!("/v1/api-keys/{}/{action}", seg(id)?);
         self.client
             .call(Method::POST, &path, &[], None::<&()>, None, "api_key")
             .await

@@ -11,25 +11,47 @@ use crate::load::{read_key_file_stamped, FileStamp};
 
 pub(crate) enum KeyProvider {
     Fixed(Arc<ApiKey>),
-    File(FileKey),
+    File(Arc<FileKey>),
 }
 
 impl KeyProvider {
-    /// The key for the next request. Cheap: a file is stat'ed at most once per interval, by one
-    /// caller at a time; everyone else uses the key already loaded.
+    /// The key for the next request, from a caller's own thread. A file is stat'ed at most once
+    /// per interval, by one caller at a time; everyone else uses the key already loaded.
     pub(crate) fn current(&self) -> Arc<ApiKey> {
         match self {
             Self::Fixed(k) => k.clone(),
-            Self::File(f) => f.current(),
+            Self::File(f) => {
+                if f.claim(false) {
+                    f.check(false);
+                }
+                f.key.load_full()
+            }
+        }
+    }
+
+    /// The same, from async code: the file I/O runs on the blocking pool, never on a runtime
+    /// worker (a stalled file system must not stop every client sharing the runtime).
+    pub(crate) async fn current_async(&self) -> Arc<ApiKey> {
+        match self {
+            Self::Fixed(k) => k.clone(),
+            Self::File(f) => {
+                if f.claim(false) {
+                    let f2 = f.clone();
+                    let _ = tokio::task::spawn_blocking(move || f2.check(false)).await;
+                }
+                f.key.load_full()
+            }
         }
     }
 
     /// After a 401: re-read the file now; true when it holds a different key than `sent`.
-    pub(crate) fn reload_after_rejection(&self, sent: &ApiKey) -> bool {
+    pub(crate) async fn reload_after_rejection(&self, sent: &ApiKey) -> bool {
         match self {
             Self::Fixed(_) => false,
             Self::File(f) => {
-                f.check(true);
+                f.claim(true);
+                let f2 = f.clone();
+                let _ = tokio::task::spawn_blocking(move || f2.check(true)).await;
                 *f.key.load_full() != *sent
             }
         }
@@ -40,7 +62,14 @@ pub(crate) struct FileKey {
     path: PathBuf,
     key: ArcSwap<ApiKey>,
     interval: Duration,
-    state: Mutex<(Instant, FileStamp)>,
+    // Held only to read or update these fields, never across file I/O: a stalled read cannot
+    // block other callers, and a fork can never inherit it locked for long.
+    state: Mutex<State>,
+}
+
+struct State {
+    last_check: Instant,
+    stamp: FileStamp,
 }
 
 impl FileKey {
@@ -51,42 +80,53 @@ impl FileKey {
             path,
             key: ArcSwap::from_pointee(key),
             interval,
-            state: Mutex::new((Instant::now(), stamp)),
+            state: Mutex::new(State {
+                last_check: Instant::now(),
+                stamp,
+            }),
         })
     }
 
-    fn current(&self) -> Arc<ApiKey> {
-        self.check(false);
-        self.key.load_full()
-    }
-
-    fn check(&self, force: bool) {
-        // try_lock: a request never waits for another's check.
+    /// Whether this caller should check the file now (due, or forced); marks the check as done
+    /// so concurrent callers do not repeat it.
+    fn claim(&self, force: bool) -> bool {
+        // try_lock: a request never waits for another's bookkeeping.
         let Ok(mut state) = (if force {
             self.state.lock().map_err(|_| ())
         } else {
             self.state.try_lock().map_err(|_| ())
         }) else {
-            return;
+            return false;
         };
-        if !force && state.0.elapsed() < self.interval {
-            return;
+        if !force && state.last_check.elapsed() < self.interval {
+            return false;
         }
-        state.0 = Instant::now();
-        let stamp = match FileStamp::of(&self.path) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(target: "noorle", path = %self.path.display(), "cannot stat the key file, keeping the last good key: {e}");
-                return;
+        state.last_check = Instant::now();
+        true
+    }
+
+    fn last_stamp(&self) -> FileStamp {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).stamp
+    }
+
+    /// Stats the file and, when it changed (or `force`), re-reads it. Blocking I/O, no lock held.
+    fn check(&self, force: bool) {
+        if !force {
+            match FileStamp::of(&self.path) {
+                Ok(s) if s == self.last_stamp() => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(target: "noorle", path = %self.path.display(), "cannot stat the key file, keeping the last good key: {e}");
+                    return;
+                }
             }
-        };
-        if stamp == state.1 && !force {
-            return;
         }
         let mut warnings = Vec::new();
         match read_key_file_stamped(&self.path, &mut warnings) {
+            // The stamp describes the very file that was read (fstat of the open handle), so a
+            // rotation landing after the read changes the stamp and is seen by the next check.
             Ok((key, stamp)) => {
-                state.1 = stamp;
+                self.state.lock().unwrap_or_else(|p| p.into_inner()).stamp = stamp;
                 let old = self.key.load();
                 if **old != key {
                     tracing::info!(target: "noorle", path = %self.path.display(), old = %old.redacted(), new = %key.redacted(), "key file changed; using the new key");
@@ -98,5 +138,58 @@ impl FileKey {
                 tracing::warn!(target: "noorle", path = %self.path.display(), "the key file changed but is not usable, keeping the last good key: {e}");
             }
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    fn swap_in(path: &Path, key: &str) {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{key}\n")).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_landing_right_after_the_read_is_seen_by_the_next_check() {
+        let keys: Vec<String> = ["a", "b", "c"]
+            .iter()
+            .map(|c| format!("ak-{}{}", c.repeat(32), "s".repeat(20)))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("noorle_api_key");
+        swap_in(&path, &keys[0]);
+        let fk = Arc::new(
+            FileKey::new(
+                path.clone(),
+                ApiKey::parse(&keys[0]).unwrap(),
+                Duration::ZERO,
+            )
+            .unwrap(),
+        );
+        swap_in(&path, &keys[1]);
+        // The rotation to the third key lands between reading the second and stamping it; and
+        // no lock is held while the file is read.
+        let (p, third, fk2) = (path.clone(), keys[2].clone(), fk.clone());
+        let unlocked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = unlocked.clone();
+        crate::load::AFTER_READ.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move || {
+                let free = fk2.state.try_lock().is_ok();
+                seen.store(free, std::sync::atomic::Ordering::SeqCst);
+                swap_in(&p, &third);
+            }));
+        });
+        fk.check(false);
+        assert!(unlocked.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(fk.key.load().expose_secret(), keys[1]);
+        // The stamp is the second file's, so the third is noticed without waiting for a 401.
+        fk.check(false);
+        assert_eq!(fk.key.load().expose_secret(), keys[2]);
     }
 }

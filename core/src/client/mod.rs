@@ -18,7 +18,7 @@ use serde_json::Value;
 pub use api_keys::ApiKeys;
 pub use service_accounts::ServiceAccounts;
 
-use crate::error::{is_retryable_status, ApiError, Error, Result};
+use crate::error::{is_retryable_status, redact_keys_in, ApiError, Error, Result};
 use crate::headers::{auth_header_value, HeaderScheme};
 use crate::key::ApiKey;
 use crate::load::{load_api_key, Env, KeySource, LoadOptions, ENV_BASE_URL};
@@ -62,7 +62,15 @@ impl Default for RetryPolicy {
 pub struct RequestOptions {
     /// The `Idempotency-Key` for a POST; one is generated when absent.
     pub idempotency_key: Option<String>,
+    /// A bound on the whole call, retries and their waits included; overrides the client's
+    /// [`ClientBuilder::total_timeout`].
+    pub total_timeout: Option<Duration>,
 }
+
+/// The longest wait a server can ask for that is kept as such (`Retry-After`,
+/// `X-RateLimit-Reset`); a longer one is clamped to it. Only waits up to
+/// [`RetryPolicy::max_retry_after`] are ever slept.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// Builds a [`Client`]. Unset options come from the environment, then the profile, then defaults.
 #[derive(Debug, Clone)]
@@ -73,6 +81,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
+    total_timeout: Option<Duration>,
     reload_interval: Duration,
     sdk: String,
 }
@@ -86,6 +95,7 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            total_timeout: None,
             reload_interval: Duration::from_millis(250),
             sdk: "rust".to_owned(),
         }
@@ -139,6 +149,13 @@ impl ClientBuilder {
         self.connect_timeout = t;
         self
     }
+    /// A bound on each whole call, retries and their waits included (default none: each attempt
+    /// is bounded by [`ClientBuilder::timeout`] only). A server's `Retry-After` that would end
+    /// past it is not waited for: the server's error is returned at once.
+    pub fn total_timeout(mut self, t: Duration) -> Self {
+        self.total_timeout = Some(t);
+        self
+    }
     /// Retries after the first attempt (default 2).
     pub fn max_retries(mut self, n: u32) -> Self {
         self.retry.max_retries = n;
@@ -165,17 +182,21 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let loaded = load_api_key(&self.load)?;
         let provider = match (&loaded.source.path, loaded.source.is_file()) {
-            (Some(path), true) => KeyProvider::File(FileKey::new(
+            (Some(path), true) => KeyProvider::File(Arc::new(FileKey::new(
                 path.clone(),
                 loaded.key.clone(),
                 self.reload_interval,
-            )?),
+            )?)),
             _ => KeyProvider::Fixed(Arc::new(loaded.key.clone())),
+        };
+        let env_base_url = match &self.base_url {
+            Some(_) => None,
+            None => self.load.env.var_checked(ENV_BASE_URL)?,
         };
         let base_url = self
             .base_url
             .clone()
-            .or_else(|| self.load.env.var(ENV_BASE_URL))
+            .or(env_base_url)
             .or(loaded.base_url.clone())
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let parsed = reqwest::Url::parse(&base_url)
@@ -207,6 +228,7 @@ impl ClientBuilder {
                 warnings: loaded.warnings,
                 scheme: self.header_scheme,
                 retry: self.retry,
+                total_timeout: self.total_timeout,
             }),
         })
     }
@@ -229,6 +251,9 @@ impl HttpFactory {
             .connect_timeout(self.connect_timeout)
             .user_agent(&self.user_agent)
             .pool_idle_timeout(Duration::from_secs(60))
+            // The key goes to the base URL's origin only: a redirect is returned as an error,
+            // never followed (reqwest's default policy would carry X-API-Key to any host).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
     }
@@ -244,6 +269,7 @@ struct Inner {
     warnings: Vec<String>,
     scheme: HeaderScheme,
     retry: RetryPolicy,
+    total_timeout: Option<Duration>,
 }
 
 /// A Noorle API client. Cheap to clone; clones share the connection pool.
@@ -318,6 +344,7 @@ impl Client {
                 warnings: Vec::new(),
                 scheme: i.scheme,
                 retry: i.retry,
+                total_timeout: i.total_timeout,
             }),
         }
     }
@@ -387,7 +414,10 @@ impl Client {
             .map(serde_json::to_value)
             .transpose()
             .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
-        let opts = RequestOptions { idempotency_key };
+        let opts = RequestOptions {
+            idempotency_key,
+            ..RequestOptions::default()
+        };
         let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde::de::DeserializeSeed::deserialize(FieldSeed::<T>::new(field), &mut de)
@@ -407,7 +437,10 @@ impl Client {
             .map(serde_json::to_value)
             .transpose()
             .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
-        let opts = RequestOptions { idempotency_key };
+        let opts = RequestOptions {
+            idempotency_key,
+            ..RequestOptions::default()
+        };
         let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
         if bytes.is_empty() {
             return Ok(Value::Null);
@@ -445,51 +478,76 @@ impl Client {
         let url = format!("{}{path}", self.inner.base_url);
         // POSTs are retried only with an Idempotency-Key: generate one per call, reused by
         // every retry of it.
-        let idempotency_key = (method == Method::POST).then(|| {
-            opts.idempotency_key
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
-        });
+        let idempotency_key = match (method == Method::POST, opts.idempotency_key) {
+            (false, _) => None,
+            (true, Some(k)) => Some(idempotency_header(&k)?),
+            (true, None) => Some(
+                HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                    .map_err(|e| Error::Internal(format!("generated Idempotency-Key: {e}")))?,
+            ),
+        };
         let may_retry = method == Method::GET
             || method == Method::DELETE
             || method == Method::HEAD
             || idempotency_key.is_some();
+        let total = opts.total_timeout.or(self.inner.total_timeout);
+        // An unrepresentable deadline (a huge total) is no deadline.
+        let deadline = total.and_then(|t| tokio::time::Instant::now().checked_add(t));
+        // Whether a wait of `d` still ends before the deadline.
+        let fits = |d: Duration| {
+            deadline.is_none_or(|end| {
+                tokio::time::Instant::now()
+                    .checked_add(d)
+                    .is_some_and(|t| t < end)
+            })
+        };
         let http = self.http()?;
         let retry = self.inner.retry;
         let mut attempt: u32 = 0;
         let mut reloaded = false;
         loop {
-            let key = self.inner.provider.current();
+            let key = self.inner.provider.current_async().await;
             let (name, value) = auth_header_value(&key, self.inner.scheme);
             let mut req = http.request(method.clone(), &url).header(name, value);
             if !query.is_empty() {
                 req = req.query(query);
             }
             if let Some(k) = &idempotency_key {
-                req = req.header("idempotency-key", k);
+                req = req.header("idempotency-key", k.clone());
             }
             if let Some(body) = json {
                 req = req.json(body);
             }
-            let outcome = match req.send().await {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    // Taken, not cloned: the body read below consumes the response.
-                    let headers = std::mem::take(resp.headers_mut());
-                    match resp.bytes().await {
-                        Ok(body) => Ok((status, headers, body)),
-                        Err(e) => Err(self.transport_error(e)),
+            let exchange = async {
+                match req.send().await {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        // Taken, not cloned: the body read below consumes the response.
+                        let headers = std::mem::take(resp.headers_mut());
+                        match resp.bytes().await {
+                            Ok(body) => Ok((status, headers, body)),
+                            Err(e) => Err(self.transport_error(e)),
+                        }
                     }
+                    Err(e) => Err(self.transport_error(e)),
                 }
-                Err(e) => Err(self.transport_error(e)),
+            };
+            let outcome = match deadline {
+                Some(end) => tokio::time::timeout_at(end, exchange)
+                    .await
+                    .map_err(|_| total_timeout_error(total))
+                    .and_then(|r| r),
+                None => exchange.await,
             };
             let (status, headers, body) = match outcome {
                 Ok(ok) => ok,
                 Err(err) => {
                     // A timed-out attempt is retried like a dropped connection (the POST's
                     // Idempotency-Key makes that safe); the last one's error is returned.
-                    let retryable = matches!(err, Error::Connection(_) | Error::Timeout(_));
-                    if retryable && may_retry && attempt < retry.max_retries {
-                        let delay = backoff(&retry, attempt);
+                    let retryable = matches!(err, Error::Connection(_))
+                        || matches!(&err, Error::Timeout(m) if !m.starts_with(TOTAL_TIMEOUT));
+                    let delay = backoff(&retry, attempt);
+                    if retryable && may_retry && attempt < retry.max_retries && fits(delay) {
                         tracing::debug!(target: "noorle", %method, path, attempt, ?delay, "transport error, retrying: {err}");
                         tokio::time::sleep(delay).await;
                         attempt += 1;
@@ -503,8 +561,12 @@ impl Client {
             if (200..300).contains(&status) {
                 return Ok((status, headers, body));
             }
+            if (300..400).contains(&status) {
+                return Err(self.redirect_error(status, &headers, request_id));
+            }
             // A rotated key file: the new key gets one more try.
-            if status == 401 && !reloaded && self.inner.provider.reload_after_rejection(&key) {
+            if status == 401 && !reloaded && self.inner.provider.reload_after_rejection(&key).await
+            {
                 reloaded = true;
                 continue;
             }
@@ -512,17 +574,49 @@ impl Client {
             let err = ApiError::from_response(status, &body, request_id, wait);
             if may_retry && is_retryable_status(status) && attempt < retry.max_retries {
                 let delay = match wait {
-                    Some(w) if w > retry.max_retry_after => return Err(Error::Api(Box::new(err))),
+                    // Too long to wait, or past the call's deadline: the server's answer now.
+                    Some(w) if w > retry.max_retry_after || !fits(w) => {
+                        return Err(Error::Api(Box::new(err)))
+                    }
                     Some(w) => w,
                     None => backoff(&retry, attempt),
                 };
-                tracing::debug!(target: "noorle", %method, path, status, attempt, ?delay, "retrying");
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-                continue;
+                if fits(delay) {
+                    tracing::debug!(target: "noorle", %method, path, status, attempt, ?delay, "retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                    continue;
+                }
             }
             return Err(Error::Api(Box::new(err)));
         }
+    }
+
+    fn redirect_error(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        request_id: Option<String>,
+    ) -> Error {
+        let target: String = header_str(headers, "location")
+            .map(redact_keys_in)
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        Error::Api(Box::new(ApiError {
+            status,
+            code: "redirect_not_followed".to_owned(),
+            message: format!(
+                "the server answered {status} with a redirect to '{target}'; redirects are not \
+                 followed, so the key is only ever sent to {}. Set the base URL to the API's \
+                 final address",
+                self.inner.base_url
+            ),
+            request_id,
+            details: None,
+            retry_after: None,
+        }))
     }
 
     fn transport_error(&self, e: reqwest::Error) -> Error {
@@ -545,6 +639,28 @@ impl Client {
     }
 }
 
+const TOTAL_TIMEOUT: &str = "the call did not complete within its total timeout";
+
+fn total_timeout_error(total: Option<Duration>) -> Error {
+    Error::Timeout(format!(
+        "{TOTAL_TIMEOUT} of {:?}",
+        total.unwrap_or_default()
+    ))
+}
+
+/// A caller's `Idempotency-Key`: a header value it must be, or the request could not be sent
+/// (and would be retried as a connection error).
+fn idempotency_header(k: &str) -> Result<HeaderValue> {
+    let ok = !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b));
+    let v = ok.then(|| HeaderValue::from_str(k).ok()).flatten();
+    v.ok_or_else(|| {
+        Error::config(
+            "the Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces, newlines \
+             or other control characters)",
+        )
+    })
+}
+
 fn unexpected(path: &str, e: serde_json::Error) -> Error {
     Error::Connection(format!("unexpected answer from {path}: {e}"))
 }
@@ -555,12 +671,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .and_then(|v: &HeaderValue| v.to_str().ok())
 }
 
-/// `Retry-After` (seconds), else `X-RateLimit-Reset` (Unix seconds) on a 429.
+/// `Retry-After` (seconds or an HTTP-date), else `X-RateLimit-Reset` (Unix seconds) on a 429;
+/// clamped to [`MAX_SERVER_WAIT`].
 fn server_wait(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(s) =
-        header_str(headers, RETRY_AFTER.as_str()).and_then(|v| v.trim().parse::<f64>().ok())
-    {
-        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s));
+    let now = SystemTime::now();
+    if let Some(v) = header_str(headers, RETRY_AFTER.as_str()) {
+        return parse_retry_after(v, now);
     }
     let reset = header_str(headers, "x-ratelimit-reset")?
         .trim()
@@ -573,8 +689,27 @@ fn server_wait(headers: &HeaderMap) -> Option<Duration> {
     if remaining > 0 {
         return None;
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-    Some(Duration::from_secs(reset.saturating_sub(now)))
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now)).min(MAX_SERVER_WAIT))
+}
+
+/// A `Retry-After` value: delay-seconds (fractions tolerated) or an HTTP-date. Anything else,
+/// negative or NaN is ignored; any size is clamped, never a panic.
+fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(s) = v.parse::<f64>() {
+        if s.is_nan() || s < 0.0 {
+            return None;
+        }
+        let s = s.min(MAX_SERVER_WAIT.as_secs_f64());
+        return Some(Duration::try_from_secs_f64(s).unwrap_or(MAX_SERVER_WAIT));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVER_WAIT),
+    )
 }
 
 /// Exponential backoff with full jitter: uniform in [0, min(max, base * 2^attempt)].
@@ -628,8 +763,22 @@ impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for FieldSeed<'_, T> {
     }
 }
 
-/// Percent-encodes one path segment, so an id can never change the path.
-pub(crate) fn path_segment(s: &str) -> String {
+/// Percent-encodes one id as one path segment, so an id can never change the path. Empty, `.`
+/// and `..` are refused (URL resolution would drop or climb the segment), and so is an id that
+/// holds a whole key (it would put the secret into the URL and the logs).
+pub(crate) fn path_segment(s: &str) -> Result<String> {
+    if matches!(s, "" | "." | "..") {
+        return Err(Error::config(format!(
+            "invalid id '{s}': an id must not be empty, '.' or '..'"
+        )));
+    }
+    let redacted = redact_keys_in(s);
+    if redacted != s {
+        return Err(Error::config(format!(
+            "the id '{redacted}' is a whole API key, secret included; pass the key's access id \
+             (the 32 hex characters after 'ak-'), never the secret"
+        )));
+    }
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -638,7 +787,7 @@ pub(crate) fn path_segment(s: &str) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
+    Ok(out)
 }
 
 /// `{"<field>": [...], "total", "limit", "offset"}` → a page.
@@ -672,23 +821,44 @@ pub(crate) fn decode_created(mut v: Value, path: &str) -> Result<CreatedApiKey> 
     Ok(CreatedApiKey { api_key, key })
 }
 
-/// Walks pages from `start`, yielding items, until the last page or the first error.
+/// Walks pages from `start`, yielding items, until the last page or the first error. A server
+/// that does not page (answers another offset than asked, or the same page twice) ends the walk
+/// with an error instead of an endless loop.
 pub(crate) fn paginate<'a, T, F, Fut>(start: u64, fetch: F) -> impl Stream<Item = Result<T>> + 'a
 where
-    T: 'a,
+    T: Clone + PartialEq + 'a,
     F: Fn(u64) -> Fut + 'a,
     Fut: Future<Output = Result<Page<T>>> + 'a,
 {
     use futures_util::stream::{self, StreamExt};
-    stream::unfold(Some(start), move |next| {
-        let fut = next.map(&fetch);
+    stream::unfold((Some(start), None::<Vec<T>>), move |(next, previous)| {
+        let fut = next.map(|offset| (offset, fetch(offset)));
         async move {
-            match fut?.await {
+            let (offset, fut) = fut?;
+            match fut.await {
                 Ok(page) => {
+                    let stuck = page.offset != offset
+                        || (!page.items.is_empty() && previous.as_ref() == Some(&page.items));
+                    if stuck {
+                        let e = Error::Connection(format!(
+                            "the server does not page: asked for offset {offset}, it answered \
+                                 offset {} with {} item(s){}; stopped instead of looping",
+                            page.offset,
+                            page.items.len(),
+                            if page.offset == offset {
+                                ", the same as the page before"
+                            } else {
+                                ""
+                            }
+                        ));
+                        return Some((Err(e), (None, None)));
+                    }
                     let next = page.next_offset();
-                    Some((Ok(page.items), next))
+                    let items = page.items;
+                    let keep = next.map(|_| items.clone());
+                    Some((Ok(items), (next, keep)))
                 }
-                Err(e) => Some((Err(e), None)),
+                Err(e) => Some((Err(e), (None, None))),
             }
         }
     })
@@ -722,5 +892,53 @@ mod tests {
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
         assert_eq!(server_wait(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_of_any_size_or_form_never_panics() {
+        let now = SystemTime::now();
+        let max = Some(MAX_SERVER_WAIT);
+        for (v, want) in [
+            ("1e20", max),
+            ("18446744073709551615", max),
+            ("1e400", max),
+            ("inf", max),
+            ("2", Some(Duration::from_secs(2))),
+            ("0.5", Some(Duration::from_millis(500))),
+            ("NaN", None),
+            ("-1", None),
+            ("soon", None),
+        ] {
+            assert_eq!(parse_retry_after(v, now), want, "{v}");
+        }
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        let got = parse_retry_after(&later, now).unwrap();
+        assert!(
+            got > Duration::from_secs(118) && got <= Duration::from_secs(120),
+            "{got:?}"
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        let far = "Fri, 31 Dec 9999 23:59:59 GMT";
+        assert_eq!(parse_retry_after(far, now), max);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        assert_eq!(server_wait(&h), max);
+    }
+
+    #[test]
+    fn ids_that_would_rewrite_the_path_or_leak_a_key_are_refused() {
+        for id in ["", ".", ".."] {
+            assert!(path_segment(id).is_err(), "{id:?}");
+        }
+        let key = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+        let e = path_segment(key).unwrap_err().to_string();
+        assert!(!e.contains("s9t0"), "{e}");
+        assert_eq!(path_segment("a/b..c").unwrap(), "a%2Fb..c");
+        assert_eq!(path_segment("...").unwrap(), "...");
     }
 }

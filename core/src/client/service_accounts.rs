@@ -63,7 +63,7 @@ impl<'a> ServiceAccounts<'a> {
 
     /// One service account.
     pub async fn get(&self, id: &str) -> Result<ServiceAccount> {
-        let path = format!("/v1/service-accounts/{}", seg(id));
+        let path = format!("/v1/service-accounts/{}", seg(id)?);
         self.client
             .call(
                 Method::GET,
@@ -78,7 +78,7 @@ impl<'a> ServiceAccounts<'a> {
 
     /// Changes the name, description, role or enabled flag.
     pub async fn update(&self, id: &str, params: &UpdateServiceAccount) -> Result<ServiceAccount> {
-        let path = format!("/v1/service-accounts/{}", seg(id));
+        let path = format!("/v1/service-accounts/{}", seg(id)?);
         self.client
             .call(
                 Method::PATCH,
@@ -93,7 +93,7 @@ impl<'a> ServiceAccounts<'a> {
 
     /// Deletes a service account; its keys are revoked.
     pub async fn delete(&self, id: &str) -> Result<()> {
-        let path = format!("/v1/service-accounts/{}", seg(id));
+        let path = format!("/v1/service-accounts/{}", seg(id)?);
         self.client
             .call_value(Method::DELETE, &path, &[], None::<&()>, None)
             .await
@@ -102,7 +102,7 @@ impl<'a> ServiceAccounts<'a> {
 
     /// Another key for the service account (several may be active, for rotation).
     pub async fn create_key(&self, id: &str, params: &CreateApiKey) -> Result<CreatedApiKey> {
-        let path = format!("/v1/service-accounts/{}/api-keys", seg(id));
+        let path = format!("/v1/service-accounts/{}/api-keys", seg(id)?);
         let v = self
             .client
             .call_value(Method::POST, &path, &[], Some(params), None)
@@ -112,7 +112,7 @@ impl<'a> ServiceAccounts<'a> {
 
     /// One page of the service account's keys.
     pub async fn list_keys(&self, id: &str, params: &PageParams) -> Result<Page<ApiKeyRecord>> {
-        let path = format!("/v1/service-accounts/{}/api-keys", seg(id));
+        let path = format!("/v1/service-accounts/{}/api-keys", seg(id)?);
         let mut q = Vec::new();
         push_page(&mut q, params.limit, params.offset);
         let v = self
