@@ -876,10 +876,25 @@ mod tests {
     fn backoff_is_capped_and_jittered() {
         let p = RetryPolicy::default();
         for attempt in 0..20 {
-            let d = backoff(&p, attempt);
-            assert!(d <= Duration::from_secs(8));
-            assert!(d <= Duration::from_millis(500) * 2u32.pow(attempt.min(5)));
+            // Full jitter: uniform in [0, cap], cap = min(max_delay, base * 2^attempt). A backoff
+            // that never waits, or always waits the cap, fails too: over 1,000 draws the smallest
+            // lies in the bottom tenth and the largest in the top tenth (each miss has odds
+            // below 1e-45).
+            let cap = (p.base_delay * 2u32.pow(attempt.min(16))).min(p.max_delay);
+            let draws: Vec<Duration> = (0..1000).map(|_| backoff(&p, attempt)).collect();
+            let (lo, hi) = (draws.iter().min().unwrap(), draws.iter().max().unwrap());
+            assert!(*hi <= cap, "attempt {attempt}: {hi:?} over {cap:?}");
+            assert!(
+                *hi >= cap.mul_f64(0.9),
+                "attempt {attempt}: never near {cap:?}"
+            );
+            assert!(
+                *lo <= cap.mul_f64(0.1),
+                "attempt {attempt}: never near zero"
+            );
         }
+        assert_eq!(p.base_delay, Duration::from_millis(500));
+        assert_eq!(p.max_delay, Duration::from_secs(8));
     }
 
     #[test]
