@@ -111,10 +111,20 @@ async fn raw(
     )
 }
 
+/// Method, path, Content-Type, body; the status and code expected.
+type Case = (
+    Method,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    u16,
+    &'static str,
+);
+
 #[tokio::test]
 async fn every_error_carries_the_envelope() {
     let s = start_default().await;
-    let cases: &[(Method, &str, Option<&str>, &str, u16, &str)] = &[
+    let cases: &[Case] = &[
         // A path segment that is not UTF-8: the framework's own rejection.
         (
             Method::GET,
