@@ -29,6 +29,8 @@ struct Stored {
     fingerprint: [u8; 32],
     status: StatusCode,
     content_type: Option<HeaderValue>,
+    /// `no-store` on answers that carry a secret: a replay says it too.
+    cache_control: Option<HeaderValue>,
     body: Bytes,
     at: i64,
 }
@@ -104,6 +106,9 @@ impl IdempotencyStore {
             if let Some(ct) = &s.content_type {
                 r.headers_mut().insert("content-type", ct.clone());
             }
+            if let Some(cc) = &s.cache_control {
+                r.headers_mut().insert("cache-control", cc.clone());
+            }
             r.headers_mut()
                 .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return r;
@@ -124,6 +129,7 @@ impl IdempotencyStore {
                 fingerprint: fp,
                 status: parts.status,
                 content_type: parts.headers.get("content-type").cloned(),
+                cache_control: parts.headers.get("cache-control").cloned(),
                 body: body.clone(),
                 at: now,
             },

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod auth;
+mod authz;
 mod db;
 mod errors;
 mod faults;
@@ -167,7 +168,7 @@ pub async fn start(config: Config) -> Result<RunningServer, Error> {
     }
     let given = match config.root_key.as_deref().map(str::trim) {
         Some(k) => {
-            keys::parse(k).map_err(Error::InvalidRootKey)?;
+            keys::parse(k).map_err(|e| Error::InvalidRootKey(e.to_string()))?;
             Some(k.to_string())
         }
         None => None,
@@ -244,7 +245,7 @@ fn bootstrap(
         }
     };
     let Some(key) = given else { return Ok(None) };
-    let parsed = keys::parse(&key).map_err(Error::InvalidRootKey)?;
+    let parsed = keys::parse(&key).map_err(|e| Error::InvalidRootKey(e.to_string()))?;
     match db::get_key(conn, parsed.access_id)? {
         None => insert_root_key(conn, &owner, &key, now)?,
         Some(row) => {
@@ -270,7 +271,7 @@ fn insert_root_key(
     key: &str,
     now: i64,
 ) -> Result<(), Error> {
-    let parsed = keys::parse(key).map_err(Error::InvalidRootKey)?;
+    let parsed = keys::parse(key).map_err(|e| Error::InvalidRootKey(e.to_string()))?;
     let row = db::KeyRow {
         id: parsed.access_id.to_string(),
         digest: keys::digest(parsed.secret).to_vec(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, Request, Response};
+use axum::http::{header, HeaderValue, Method, Request, Response};
 use axum::response::IntoResponse;
 use axum::Router;
 use hyper::body::Incoming;
@@ -227,8 +227,43 @@ async fn dispatch(
 }
 
 async fn route(router: Router, req: Request<Body>) -> Response<Body> {
-    match router.oneshot(req).await {
+    let resp = match router.oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
+    };
+    enveloped(resp).await
+}
+
+/// Every error answer carries the JSON envelope, also the framework's own rejections (a path
+/// segment that is not UTF-8, a query string that does not decode), which answer in plain text.
+async fn enveloped(resp: Response<Body>) -> Response<Body> {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
     }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string(),
+        t => t.to_string(),
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    // Keep the framework's other headers (e.g. `Allow`), but not its length or type.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
 }

@@ -9,9 +9,13 @@ pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// RFC 3339 UTC with a `Z` suffix, e.g. `2026-03-22T10:30:45Z`.
+/// The last second RFC 3339 can write: 9999-12-31T23:59:59Z.
+pub const MAX_TS: i64 = 253_402_300_799;
+
+/// RFC 3339 UTC with a `Z` suffix, e.g. `2026-03-22T10:30:45Z`. Clamped to years 0000 to 9999,
+/// which input validation keeps every stored time within, so the answer is never empty.
 pub fn fmt_ts(ts: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(ts)
+    OffsetDateTime::from_unix_timestamp(ts.clamp(-62_167_219_200, MAX_TS))
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::{Caller, QueryMap, Result, St};
 use crate::auth::Principal;
+use crate::authz::{KeyPower, Power};
 use crate::db::{self, KeyFilter, KeyRow, Scope};
 use crate::errors::ApiError;
 use crate::keys::NewKey;
@@ -20,8 +21,21 @@ pub struct KeyRequest {
     pub name: String,
     pub scope: Option<Scope>,
     pub permissions: Option<Vec<String>>,
-    pub expires_at: Option<i64>,
-    pub rate_limit: Option<i64>,
+    /// Outer `None`: omitted (inherited from the calling key); `Some(None)`: never expires.
+    pub expires_at: Option<Option<i64>>,
+    /// Outer `None`: omitted (inherited from the calling key); `Some(None)`: no limit.
+    pub rate_limit: Option<Option<i64>>,
+}
+
+impl KeyRequest {
+    /// Expiry and rate limit of the new key: an omitted one is the calling key's own, so a child
+    /// never outlives or outpaces its maker unless it asks to (and is refused).
+    pub fn limits(&self, p: &Principal) -> (Option<i64>, Option<i64>) {
+        (
+            self.expires_at.unwrap_or(p.key.expires_at),
+            self.rate_limit.unwrap_or(p.key.rate_limit),
+        )
+    }
 }
 
 pub fn parse_key_request(body: &Map<String, Value>, now: i64) -> Result<KeyRequest> {
@@ -37,21 +51,28 @@ pub fn parse_key_request(body: &Map<String, Value>, now: i64) -> Result<KeyReque
         },
         expires_at: body
             .get("expires_at")
-            .map_or(Ok(None), |v| super::expires_field(v, now))?,
+            .map(|v| super::expires_field(v, now))
+            .transpose()?,
         rate_limit: body
             .get("rate_limit_per_minute")
-            .map_or(Ok(None), super::rate_limit_field)?,
+            .map(super::rate_limit_field)
+            .transpose()?,
     })
 }
 
-/// A new key can only narrow what its creator has.
-pub fn check_narrowing(p: &Principal, perms: &[String]) -> Result<()> {
-    if let Some(extra) = perms.iter().find(|x| !p.can(x)) {
-        return Err(ApiError::forbidden(format!(
-            "cannot grant the {extra} permission: the calling key does not have it"
-        )));
-    }
-    Ok(())
+/// The role of a key's owner; a deleted service account's (revoked) keys count as the lowest.
+pub fn owner_role(conn: &Connection, k: &KeyRow) -> Result<String> {
+    let role = if k.owner_type == "service_account" {
+        db::get_sa(conn, &k.owner_id)?.map(|sa| sa.role)
+    } else {
+        db::user_role(conn, &k.owner_id)?
+    };
+    Ok(role.unwrap_or_else(|| "viewer".into()))
+}
+
+/// An existing key's power, for `Principal::may_act_on`.
+pub fn key_power(conn: &Connection, k: &KeyRow) -> Result<Power> {
+    Ok(Power::key(&owner_role(conn, k)?, k))
 }
 
 /// Creates and stores a key; returns its record and the full key (shown once).
@@ -92,7 +113,7 @@ pub fn mint(
 }
 
 pub fn key_created(state: &AppState, row: KeyRow, full: String, now: i64) -> Response {
-    super::created(json!({"api_key": state.overlay(row).to_json(now), "key": full}))
+    super::created_secret(json!({"api_key": state.overlay(row).to_json(now), "key": full}))
 }
 
 fn one(state: &AppState, row: KeyRow, now: i64) -> Response {
@@ -107,6 +128,16 @@ fn visible(conn: &Connection, p: &Principal, id: &str) -> Result<KeyRow> {
     }
 }
 
+/// A key the caller may change: visible to it and no more powerful than it.
+fn changeable(conn: &Connection, p: &Principal, id: &str, verb: &str) -> Result<KeyRow> {
+    let k = visible(conn, p, id)?;
+    p.may_act_on(
+        &format!("cannot {verb} API key {id}"),
+        &key_power(conn, &k)?,
+    )?;
+    Ok(k)
+}
+
 pub async fn get_self(st: St, p: Caller) -> Response {
     one(&st, p.key.clone(), util::now())
 }
@@ -115,9 +146,19 @@ pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
     super::require_manage(&p)?;
     let now = util::now();
     let req = parse_key_request(&super::json_object(&body, false)?, now)?;
+    let (expires_at, rate_limit) = req.limits(&p);
     let perms = req.permissions.unwrap_or_else(|| p.key.permissions.clone());
-    check_narrowing(&p, &perms)?;
     let scope = req.scope.unwrap_or_else(|| p.key.scope.clone());
+    let result = Power {
+        role: p.role.clone(),
+        key: Some(KeyPower {
+            permissions: perms.clone(),
+            scope: scope.clone(),
+            expires_at,
+            rate_limit,
+        }),
+    };
+    p.may_act_on("cannot create this key", &result)?;
     let (row, full) = mint(
         &st.db(),
         &p.key.owner_type,
@@ -125,8 +166,8 @@ pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
         req.name,
         scope,
         perms,
-        req.expires_at,
-        req.rate_limit,
+        expires_at,
+        rate_limit,
         None,
         now,
     )?;
@@ -211,13 +252,25 @@ pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> R
     super::require_manage(&p)?;
     let now = util::now();
     let body = super::json_object(&body, false)?;
+    let name = body
+        .contains_key("name")
+        .then(|| super::name_field(body.get("name"), "name"))
+        .transpose()?;
+    let expires_at = body
+        .get("expires_at")
+        .map(|v| super::expires_field(v, now))
+        .transpose()?;
     let conn = st.db();
-    let mut row = visible(&conn, &p, &id)?;
-    if body.contains_key("name") {
-        row.name = super::name_field(body.get("name"), "name")?;
+    let mut row = changeable(&conn, &p, &id, "change")?;
+    if let Some(name) = name {
+        row.name = name;
     }
-    if let Some(v) = body.get("expires_at") {
-        row.expires_at = super::expires_field(v, now)?;
+    if let Some(e) = expires_at {
+        row.expires_at = e;
+        p.may_act_on(
+            &format!("cannot change API key {id}"),
+            &key_power(&conn, &row)?,
+        )?;
     }
     db::update_key(&conn, &row.id, &row.name, row.expires_at)?;
     drop(conn);
@@ -228,7 +281,12 @@ fn transition(st: &AppState, p: &Principal, id: &str, to: &str) -> Result<Respon
     super::require_manage(p)?;
     let now = util::now();
     let conn = st.db();
-    let mut row = visible(&conn, p, id)?;
+    let verb = match to {
+        "revoked" => "revoke",
+        "active" => "activate",
+        _ => "deactivate",
+    };
+    let mut row = changeable(&conn, p, id, verb)?;
     let revoked = row.effective_status(now) == "revoked";
     match to {
         "revoked" if revoked => {}
@@ -263,7 +321,7 @@ pub async fn revoke(st: St, p: Caller, Path(id): Path<String>) -> Result<Respons
 pub async fn delete(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {
     super::require_manage(&p)?;
     let conn = st.db();
-    let row = visible(&conn, &p, &id)?;
+    let row = changeable(&conn, &p, &id, "delete")?;
     if row.effective_status(util::now()) != "revoked" {
         return Err(ApiError::conflict(format!(
             "API key {id} is not revoked: revoke it before deleting it"
@@ -290,7 +348,8 @@ pub async fn rotate(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> R
             })?,
     };
     let mut conn = st.db();
-    let mut old = visible(&conn, &p, &id)?;
+    // Rotation hands out a new secret with the old key's powers: it obeys the rules of creation.
+    let mut old = changeable(&conn, &p, &id, "rotate")?;
     if old.effective_status(now) == "revoked" {
         return Err(ApiError::conflict(format!(
             "API key {id} is revoked and cannot be rotated"
@@ -320,7 +379,7 @@ pub async fn rotate(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> R
     db::set_key_status(&tx, &old.id, &old.status, old.revoked_at)?;
     tx.commit()?;
     drop(conn);
-    Ok(super::created(json!({
+    Ok(super::created_secret(json!({
         "api_key": new.to_json(now),
         "key": full,
         "previous": st.overlay(old).to_json(now),

@@ -127,8 +127,14 @@ pub fn page_json(
     Value::Object(m)
 }
 
-pub fn created(v: Value) -> Response {
-    (StatusCode::CREATED, axum::Json(v)).into_response()
+/// A creation whose answer carries a secret: no cache may keep it.
+pub fn created_secret(v: Value) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(v),
+    )
+        .into_response()
 }
 
 pub fn ok(v: Value) -> Response {
@@ -235,7 +241,7 @@ pub fn scope_field(v: &Value) -> Result<Scope> {
     }
 }
 
-/// RFC 3339, in the future, or null.
+/// RFC 3339, in the future but no later than year 9999 (so that every answer can print it), or null.
 pub fn expires_field(v: &Value, now: i64) -> Result<Option<i64>> {
     match v {
         Value::Null => Ok(None),
@@ -245,6 +251,12 @@ pub fn expires_field(v: &Value, now: i64) -> Result<Option<i64>> {
             })?;
             if t <= now {
                 return Err(ApiError::validation("expires_at", "must be in the future"));
+            }
+            if t > util::MAX_TS {
+                return Err(ApiError::validation(
+                    "expires_at",
+                    "must be no later than 9999-12-31T23:59:59Z",
+                ));
             }
             Ok(Some(t))
         }

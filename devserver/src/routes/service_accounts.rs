@@ -7,27 +7,21 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use super::keys::{check_narrowing, key_created, key_filter, list_page, mint, parse_key_request};
+use super::keys::{key_created, key_filter, list_page, mint, parse_key_request};
 use super::{Caller, QueryMap, Result, St};
-use crate::auth::{role_rank, Principal};
+use crate::auth::Principal;
+use crate::authz::{KeyPower, Power};
 use crate::db::{self, SaRow, Scope};
 use crate::errors::ApiError;
 use crate::util;
 
 const ROLES: [&str; 4] = ["owner", "admin", "developer", "viewer"];
 
-fn role_field(v: &Value, p: &Principal) -> Result<String> {
-    let role = v
-        .as_str()
+fn role_field(v: &Value) -> Result<String> {
+    v.as_str()
         .filter(|r| ROLES.contains(r))
-        .ok_or_else(|| ApiError::validation("role", "must be owner, admin, developer or viewer"))?;
-    if role_rank(role) > role_rank(&p.role) {
-        return Err(ApiError::forbidden(format!(
-            "a {} cannot give a service account the {role} role",
-            p.role
-        )));
-    }
-    Ok(role.to_string())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::validation("role", "must be owner, admin, developer or viewer"))
 }
 
 fn description_field(v: &Value) -> Result<String> {
@@ -58,6 +52,34 @@ fn existing(conn: &Connection, id: &str) -> Result<SaRow> {
     db::get_sa(conn, id)?.ok_or_else(|| ApiError::not_found(format!("no service account {id}")))
 }
 
+/// A service account the caller may change: its role is at most the caller's.
+fn changeable(conn: &Connection, p: &Principal, id: &str, verb: &str) -> Result<SaRow> {
+    let sa = existing(conn, id)?;
+    p.may_act_on(
+        &format!("cannot {verb} service account {id}"),
+        &Power::account(&sa.role),
+    )?;
+    Ok(sa)
+}
+
+/// The power of a key the caller is about to create for a service account with `role`.
+fn new_key_power(
+    role: &str,
+    permissions: &[String],
+    scope: &Scope,
+    limits: (Option<i64>, Option<i64>),
+) -> Power {
+    Power {
+        role: role.to_string(),
+        key: Some(KeyPower {
+            permissions: permissions.to_vec(),
+            scope: scope.clone(),
+            expires_at: limits.0,
+            rate_limit: limits.1,
+        }),
+    }
+}
+
 pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
     super::require_sa_manage(&p)?;
     let now = util::now();
@@ -67,8 +89,8 @@ pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
         .get("description")
         .map_or(Ok(String::new()), description_field)?;
     let role = match body.get("role") {
-        None | Some(Value::Null) => role_field(&json!("developer"), &p)?,
-        Some(v) => role_field(v, &p)?,
+        None | Some(Value::Null) => "developer".to_string(),
+        Some(v) => role_field(v)?,
     };
     let sa = SaRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -79,6 +101,12 @@ pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
         created_at: now,
     };
     let perms = default_permissions(&sa.role, &p);
+    // The first key inherits the calling key's expiry and rate limit.
+    let limits = (p.key.expires_at, p.key.rate_limit);
+    p.may_act_on(
+        "cannot create this service account",
+        &new_key_power(&sa.role, &perms, &Scope::Account, limits),
+    )?;
     let mut conn = st.db();
     let tx = conn.transaction()?;
     db::insert_sa(&tx, &sa)?;
@@ -89,14 +117,14 @@ pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
         name,
         Scope::Account,
         perms,
-        None,
-        None,
+        limits.0,
+        limits.1,
         None,
         now,
     )?;
     tx.commit()?;
     drop(conn);
-    Ok(super::created(json!({
+    Ok(super::created_secret(json!({
         "service_account": sa.to_json(),
         "api_key": st.overlay(key).to_json(now),
         "key": full,
@@ -126,21 +154,36 @@ pub async fn get(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> 
 pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> Result<Response> {
     super::require_sa_manage(&p)?;
     let body = super::json_object(&body, false)?;
+    let name = body
+        .contains_key("name")
+        .then(|| super::name_field(body.get("name"), "name"))
+        .transpose()?;
+    let description = body.get("description").map(description_field).transpose()?;
+    let role = body.get("role").map(role_field).transpose()?;
+    let enabled = body
+        .get("enabled")
+        .map(|v| {
+            v.as_bool()
+                .ok_or_else(|| ApiError::validation("enabled", "must be a boolean"))
+        })
+        .transpose()?;
     let conn = st.db();
-    let mut sa = existing(&conn, &id)?;
-    if body.contains_key("name") {
-        sa.name = super::name_field(body.get("name"), "name")?;
+    let mut sa = changeable(&conn, &p, &id, "change")?;
+    if let Some(role) = role {
+        p.may_act_on(
+            &format!("cannot give service account {id} the {role} role"),
+            &Power::account(&role),
+        )?;
+        sa.role = role;
     }
-    if let Some(v) = body.get("description") {
-        sa.description = description_field(v)?;
+    if let Some(name) = name {
+        sa.name = name;
     }
-    if let Some(v) = body.get("role") {
-        sa.role = role_field(v, &p)?;
+    if let Some(d) = description {
+        sa.description = d;
     }
-    if let Some(v) = body.get("enabled") {
-        sa.enabled = v
-            .as_bool()
-            .ok_or_else(|| ApiError::validation("enabled", "must be a boolean"))?;
+    if let Some(e) = enabled {
+        sa.enabled = e;
     }
     db::update_sa(&conn, &sa)?;
     Ok(super::ok(json!({"service_account": sa.to_json()})))
@@ -149,7 +192,7 @@ pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> R
 pub async fn delete(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {
     super::require_sa_manage(&p)?;
     let mut conn = st.db();
-    existing(&conn, &id)?;
+    changeable(&conn, &p, &id, "delete")?;
     db::delete_sa(&mut conn, &id, util::now())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -165,22 +208,24 @@ pub async fn create_key(
     let req = parse_key_request(&super::json_object(&body, false)?, now)?;
     let conn = st.db();
     let sa = existing(&conn, &id)?;
-    let perms = match req.permissions {
-        Some(perms) => {
-            check_narrowing(&p, &perms)?;
-            perms
-        }
-        None => default_permissions(&sa.role, &p),
-    };
+    let limits = req.limits(&p);
+    let perms = req
+        .permissions
+        .unwrap_or_else(|| default_permissions(&sa.role, &p));
+    let scope = req.scope.unwrap_or(Scope::Account);
+    p.may_act_on(
+        &format!("cannot create a key for service account {id}"),
+        &new_key_power(&sa.role, &perms, &scope, limits),
+    )?;
     let (row, full) = mint(
         &conn,
         "service_account",
         &sa.id,
         req.name,
-        req.scope.unwrap_or(Scope::Account),
+        scope,
         perms,
-        req.expires_at,
-        req.rate_limit,
+        limits.0,
+        limits.1,
         None,
         now,
     )?;
