@@ -22,6 +22,7 @@ type clientConfig struct {
 	MaxRetries      *int              `json:"max_retries,omitempty"`
 	RetryBaseDelay  *float64          `json:"retry_base_delay,omitempty"`
 	RetryMaxDelay   *float64          `json:"retry_max_delay,omitempty"`
+	TotalTimeout    *float64          `json:"total_timeout,omitempty"`
 	Env             *bool             `json:"env,omitempty"`
 	EnvVars         map[string]string `json:"env_vars,omitempty"`
 	CredentialsFile string            `json:"credentials_file,omitempty"`
@@ -109,6 +110,13 @@ func WithHeaderScheme(s HeaderScheme) Option {
 // applies too.
 func WithTimeout(d time.Duration) Option {
 	return func(c *clientConfig) error { c.Timeout = seconds(d); return nil }
+}
+
+// WithTotalTimeout bounds each whole call: every attempt, backoff and Retry-After wait (default
+// none). A Retry-After that would end past it returns the server's error at once. A context
+// deadline applies too; RequestParams.TotalTimeout overrides it for one call.
+func WithTotalTimeout(d time.Duration) Option {
+	return func(c *clientConfig) error { c.TotalTimeout = seconds(d); return nil }
 }
 
 // WithConnectTimeout bounds connecting (default 10 s).
@@ -235,8 +243,9 @@ func (c *Client) Whoami(ctx context.Context) (*APIKeyRecord, error) {
 // RequestParams are the optional parts of Client.Request.
 type RequestParams struct {
 	Query          map[string]string
-	JSON           any    // the body, encoded as JSON
-	IdempotencyKey string // for a POST; one is generated when empty
+	JSON           any           // the body, encoded as JSON
+	IdempotencyKey string        // for a POST; one is generated when empty
+	TotalTimeout   time.Duration // bounds this whole call, retries included; 0: the client's
 }
 
 // Response is the answer to Client.Request.
@@ -259,9 +268,13 @@ func (c *Client) Request(ctx context.Context, method, path string, p *RequestPar
 		Query          map[string]string `json:"query,omitempty"`
 		JSON           any               `json:"json,omitempty"`
 		IdempotencyKey string            `json:"idempotency_key,omitempty"`
+		TotalTimeout   *float64          `json:"total_timeout,omitempty"`
 	}{Op: "request", Method: method, Path: path}
 	if p != nil {
 		op.Query, op.JSON, op.IdempotencyKey = p.Query, p.JSON, p.IdempotencyKey
+		if p.TotalTimeout != 0 {
+			op.TotalTimeout = seconds(p.TotalTimeout)
+		}
 	}
 	var out struct {
 		Status  int               `json:"status"`
