@@ -1,8 +1,20 @@
+//go:build cgo
+
 package noorle
+
+// The prebuilt library for each platform lives in lib/<goos>_<goarch>/ (a release tag carries all
+// of them; on a clone build-lib.sh builds the local one). Each line adds the system libraries the
+// Rust standard library, rustls and hyper need there: on macOS the platform certificate verifier
+// (Security, CoreFoundation), system proxy settings (SystemConfiguration) and libc's iconv; on
+// Windows (gnu) sockets, CNG and the certificate store. Other platforms fail in unsupported.go.
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/include
 #cgo linux,amd64 LDFLAGS: ${SRCDIR}/lib/linux_amd64/libnoorle.a -lm -ldl -lpthread
+#cgo linux,arm64 LDFLAGS: ${SRCDIR}/lib/linux_arm64/libnoorle.a -lm -ldl -lpthread
+#cgo darwin,amd64 LDFLAGS: ${SRCDIR}/lib/darwin_amd64/libnoorle.a -framework Security -framework CoreFoundation -framework SystemConfiguration -liconv -lm
+#cgo darwin,arm64 LDFLAGS: ${SRCDIR}/lib/darwin_arm64/libnoorle.a -framework Security -framework CoreFoundation -framework SystemConfiguration -liconv -lm
+#cgo windows,amd64 LDFLAGS: ${SRCDIR}/lib/windows_amd64/libnoorle.a -lws2_32 -luserenv -lntdll -lbcrypt -lcrypt32 -lncrypt -lsecur32 -ladvapi32 -lkernel32
 #include <stdlib.h>
 #include <string.h>
 #include "noorle.h"

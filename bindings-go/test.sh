@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the static library into the module, then: gofmt, go vet, go test -race against the local
-# server. Run under scripts/with-devserver (exports NOORLE_BASE_URL and NOORLE_DEV_ROOT_KEY).
+# Builds the static library into the module, then: gofmt, go vet, the CGO_ENABLED=0 message,
+# go test -race against the local server. Run under scripts/with-devserver (exports
+# NOORLE_BASE_URL and NOORLE_DEV_ROOT_KEY).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
@@ -34,5 +35,21 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
+echo "== CGO_ENABLED=0 is refused with the message saying cgo is required"
+if nocgo="$(CGO_ENABLED=0 go build . 2>&1)"; then
+    echo "CGO_ENABLED=0 go build succeeded; it must fail saying cgo is required" >&2
+    exit 1
+fi
+if ! echo "$nocgo" | grep -q "requires_cgo__build_with_CGO_ENABLED_1"; then
+    echo "CGO_ENABLED=0 go build failed without the message saying cgo is required:" >&2
+    echo "$nocgo" >&2
+    exit 1
+fi
+# Every file but doc.go and cgo_required.go is //go:build cgo, so nothing else may be undefined.
+if echo "$nocgo" | grep -v "requires_cgo" | grep -q "undefined:"; then
+    echo "CGO_ENABLED=0 go build: other undefined names (a new file without //go:build cgo?):" >&2
+    echo "$nocgo" >&2
+    exit 1
+fi
 echo "== go test -race"
 go test -race -count=1 ./...
