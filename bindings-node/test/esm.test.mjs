@@ -23,3 +23,16 @@ test('every public name is a named ES-module export', () => {
   }
   assert.ok(new AuthenticationError('x') instanceof NoorleError)
 })
+
+// Users import the package by name: the `exports` map sends `import` to index.mjs and `require` to
+// index.js; both must give the very same objects (one module instance, so `instanceof` holds).
+test('import and require of the package give the same objects', async () => {
+  const { createRequire } = await import('node:module')
+  const esm = await import('noorle')
+  const cjs = createRequire(import.meta.url)('noorle')
+  const names = Object.keys(cjs).filter((n) => !n.startsWith('_'))
+  assert.equal(names.length, 23)
+  for (const name of names) assert.equal(esm[name], cjs[name], name)
+  assert.deepEqual(Object.keys(esm).filter((n) => n !== 'default').sort(), names.sort())
+  assert.equal(esm.default, cjs)
+})
