@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 WITH_SERVER := scripts/with-devserver
 
-.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean
+.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean fuzz fuzz-smoke
 
 # Every suite, each timed, with a summary line per suite at the end (scripts/test-all).
 test:
@@ -35,6 +35,14 @@ c-test:
 
 go-test:
 	$(WITH_SERVER) bindings-go/test.sh
+
+# Fuzz targets (fuzz/, cargo-fuzz on the nightly toolchain): parsers, the operation dispatcher and
+# the C ABI. A crash, panic or secret in an error message fails them (scripts/fuzz).
+fuzz:
+	scripts/fuzz 300
+
+fuzz-smoke:
+	scripts/fuzz 20
 
 # The static library the Go module links (release build, placed inside the module).
 go:
