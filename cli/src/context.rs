@@ -10,11 +10,10 @@ use crate::fail::Failure;
 /// The loader options the global flags describe. (`--profile` is an explicit choice, so the
 /// core lets it win over the environment.)
 pub fn load_options(g: &Global) -> LoadOptions {
-    LoadOptions {
-        api_key_file: g.api_key_file.clone(),
-        profile: g.profile.clone(),
-        ..LoadOptions::default()
-    }
+    let mut opts = LoadOptions::default();
+    opts.api_key_file = g.api_key_file.clone();
+    opts.profile = g.profile.clone();
+    opts
 }
 
 /// A client for the global flags, loading the key through the chain.

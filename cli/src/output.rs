@@ -65,6 +65,7 @@ pub fn scope(s: &Scope) -> String {
             .map(|r| format!("{}:{}", r.kind, r.id))
             .collect::<Vec<_>>()
             .join(","),
+        other => format!("{other:?}"),
     }
 }
 

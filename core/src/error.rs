@@ -11,6 +11,7 @@ use crate::key::{InvalidApiKey, ACCESS_ID_LEN, PREFIX};
 /// What went wrong, coarsely: bindings map each kind to an exception class or sentinel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// A key broke a format rule.
     InvalidApiKey,
@@ -88,6 +89,7 @@ impl fmt::Display for ErrorKind {
 
 /// A non-success answer from the server.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ApiError {
     pub status: u16,
     pub code: String,
@@ -179,6 +181,7 @@ fn default_code(status: u16) -> &'static str {
 
 /// No key anywhere the loader looked; `searched` lists every place, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CredentialsNotFound {
     pub searched: Vec<String>,
 }
@@ -347,6 +350,7 @@ impl Error {
 
 /// The serialisable form of [`Error`]: what the C ABI returns and bindings turn into exceptions.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ErrorInfo {
     pub kind: ErrorKind,
     pub message: String,

@@ -10,6 +10,7 @@ use crate::key::ApiKey;
 
 /// Which header carries the key. `X-API-Key` is Noorle's first preference.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HeaderScheme {
     /// `X-API-Key: <key>`
     #[default]

@@ -123,6 +123,7 @@ impl TryFrom<String> for ApiKey {
 
 /// Which format rule a key broke. The string forms are the codes of `testdata/api_keys.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InvalidKeyCode {
     Empty,
     SurroundingWhitespace,

@@ -13,6 +13,26 @@
 //! ```
 //!
 //! The Python, Node, C and Go packages are thin layers over this crate.
+//!
+//! ## Cargo features
+//!
+//! - `log-env` (off by default): [`logging`], a stderr `tracing` subscriber filtered by
+//!   `NOORLE_LOG`, for programs that have no subscriber of their own (the CLI and the bindings
+//!   turn it on). Without it the SDK only emits `tracing` events; the application decides where
+//!   they go.
+//!
+//! ## TLS
+//!
+//! HTTPS uses rustls with the *ring* provider and the platform's certificate verifier, given to
+//! each client directly: the SDK never installs a process-wide rustls provider, so an
+//! application is free to install its own, before or after building a client.
+//!
+//! ## Stability
+//!
+//! Records and options that may gain fields, and enums that may gain variants, are
+//! `#[non_exhaustive]`: build options with their constructors and setters (or `Default` plus
+//! field assignment), and keep a wildcard arm when matching. The `ops` and `runtime` modules are
+//! plumbing for the language bindings, hidden from these docs and without a stability promise.
 
 pub mod blocking;
 mod client;
@@ -20,11 +40,15 @@ mod error;
 mod headers;
 mod key;
 mod load;
+#[cfg(feature = "log-env")]
 pub mod logging;
 pub mod models;
+#[doc(hidden)]
 pub mod ops;
 mod rotate;
+#[doc(hidden)]
 pub mod runtime;
+mod tls;
 
 pub use client::{
     ApiKeys, Client, ClientBuilder, RequestOptions, RetryPolicy, ServiceAccounts, DEFAULT_BASE_URL,

@@ -36,6 +36,7 @@ pub const MAX_CREDENTIALS_FILE_BYTES: u64 = 64 * 1024;
 
 /// Where the loader reads environment variables from.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Env {
     /// The process environment.
     #[default]
@@ -88,6 +89,7 @@ impl fmt::Debug for Env {
 
 /// Options of [`load_api_key`]. The default reads the process environment and the usual files.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// A key given directly: wins over everything.
     pub api_key: Option<ApiKey>,
@@ -97,7 +99,8 @@ pub struct LoadOptions {
     pub profile: Option<String>,
     /// Where environment variables come from.
     pub env: Env,
-    /// The credentials file (default `$HOME/.noorle/credentials`).
+    /// The credentials file (default `~/.noorle/credentials`: `$HOME`, else the platform's home
+    /// directory).
     pub credentials_file: Option<PathBuf>,
     /// The Docker secret path; `None` skips it.
     pub docker_secret: Option<PathBuf>,
@@ -117,6 +120,37 @@ impl Default for LoadOptions {
 }
 
 impl LoadOptions {
+    /// A key given directly: wins over everything.
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.api_key = Some(key);
+        self
+    }
+    /// A key file given directly: wins over the environment.
+    pub fn api_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.api_key_file = Some(path.into());
+        self
+    }
+    /// The profile to read from the credentials file.
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+    /// Where environment variables come from.
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+    /// The credentials file, instead of `~/.noorle/credentials`.
+    pub fn credentials_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.credentials_file = Some(path.into());
+        self
+    }
+    /// The Docker secret path; `None` skips it.
+    pub fn docker_secret(mut self, path: Option<PathBuf>) -> Self {
+        self.docker_secret = path;
+        self
+    }
+
     /// Options that read nothing ambient: only what is set explicitly (a key, a file, or a
     /// credentials file with a profile).
     pub fn explicit_only() -> Self {
@@ -131,6 +165,7 @@ impl LoadOptions {
 /// Which source a key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SourceKind {
     /// Passed directly.
     Explicit,
@@ -164,6 +199,7 @@ impl SourceKind {
 
 /// Where a key came from: the kind, and the variable name, path or profile. Never the value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct KeySource {
     pub kind: SourceKind,
     /// The environment variable, when one was involved.
@@ -219,6 +255,7 @@ impl fmt::Display for KeySource {
 
 /// A key and where it came from.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoadedKey {
     pub key: ApiKey,
     pub source: KeySource,
@@ -366,20 +403,30 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
         }
         None => {
             searched.push(format!(
-                "~/.noorle/credentials [profile {profile}] ($HOME is not set)"
+                "~/.noorle/credentials [profile {profile}] (no home directory: $HOME is not set)"
             ));
             Err(Error::CredentialsNotFound(CredentialsNotFound { searched }))
         }
     }
 }
 
-/// The credentials file: the option, else `$HOME/.noorle/credentials`.
+/// The credentials file: the option, else `<home>/.noorle/credentials`.
 pub fn credentials_path(opts: &LoadOptions) -> Option<PathBuf> {
-    opts.credentials_file.clone().or_else(|| {
-        opts.env
-            .var("HOME")
-            .map(|h| Path::new(&h).join(".noorle").join("credentials"))
-    })
+    opts.credentials_file
+        .clone()
+        .or_else(|| home_dir(&opts.env).map(|h| h.join(".noorle").join("credentials")))
+}
+
+/// `$HOME` when set; for the process environment, else the platform's home directory (the
+/// user's profile folder, `USERPROFILE`, on Windows; the password database on Unix).
+fn home_dir(env: &Env) -> Option<PathBuf> {
+    if let Some(h) = env.var("HOME") {
+        return Some(PathBuf::from(h));
+    }
+    match env {
+        Env::Process => home::home_dir().filter(|p| !p.as_os_str().is_empty()),
+        Env::Map(_) | Env::Empty => None,
+    }
 }
 
 fn loaded(key: ApiKey, source: KeySource, warnings: Vec<String>) -> LoadedKey {

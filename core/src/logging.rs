@@ -1,5 +1,8 @@
 //! Opt-in logging to stderr, filtered by `NOORLE_LOG` (for the bindings and the CLI).
 //!
+//! Only with the `log-env` feature. A library should leave the subscriber to the application;
+//! these functions never replace one that is already installed.
+//!
 //! Nothing the SDK logs contains a secret: keys appear redacted, header values are marked
 //! sensitive.
 

@@ -12,6 +12,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
             $($variant,)+
             /// A value this version of the SDK does not know.
@@ -80,6 +81,7 @@ string_enum!(
 
 /// The owner of a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Owner {
     #[serde(rename = "type")]
     pub kind: OwnerType,
@@ -88,13 +90,29 @@ pub struct Owner {
 
 /// One resource a scoped key may touch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub kind: ResourceType,
     pub id: String,
 }
 
+impl Owner {
+    pub fn new(kind: OwnerType, id: impl Into<String>) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
 impl ResourceRef {
+    pub fn new(kind: ResourceType, id: impl Into<String>) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+        }
+    }
     pub fn agent(id: impl Into<String>) -> Self {
         Self {
             kind: ResourceType::Agent,
@@ -112,6 +130,7 @@ impl ResourceRef {
 /// Account-wide, or limited to some resources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Scope {
     Account,
     Resources { resources: Vec<ResourceRef> },
@@ -119,6 +138,7 @@ pub enum Scope {
 
 /// An API key's record. Never contains the secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiKeyRecord {
     /// The access id.
     pub id: String,
@@ -145,6 +165,7 @@ pub struct ApiKeyRecord {
 
 /// A service account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceAccount {
     pub id: String,
     pub name: String,
@@ -157,6 +178,7 @@ pub struct ServiceAccount {
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -165,6 +187,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total: u64, limit: u32, offset: u64) -> Self {
+        Self {
+            items,
+            total,
+            limit,
+            offset,
+        }
+    }
+
     /// The offset of the next page, if there is one.
     pub fn next_offset(&self) -> Option<u64> {
         let next = self.offset + self.items.len() as u64;
@@ -174,6 +205,7 @@ impl<T> Page<T> {
 
 /// The answer to creating a key: its record and, this once, the whole key.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CreatedApiKey {
     pub api_key: ApiKeyRecord,
     pub key: ApiKey,
@@ -181,6 +213,7 @@ pub struct CreatedApiKey {
 
 /// The answer to creating a service account: it, its first key's record, and the whole key once.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CreatedServiceAccount {
     pub service_account: ServiceAccount,
     pub api_key: ApiKeyRecord,
@@ -189,6 +222,7 @@ pub struct CreatedServiceAccount {
 
 /// The answer to a rotation: the new key (and its secret, once) and the old key's record.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RotatedApiKey {
     pub api_key: ApiKeyRecord,
     pub key: ApiKey,
@@ -197,6 +231,7 @@ pub struct RotatedApiKey {
 
 /// `POST /v1/api-keys` and `POST /v1/service-accounts/{id}/api-keys`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateApiKey {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -236,6 +271,7 @@ impl CreateApiKey {
 
 /// `GET /v1/api-keys` filters and page.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListApiKeys {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<KeyStatus>,
@@ -251,6 +287,7 @@ pub struct ListApiKeys {
 
 /// A page request for lists without filters.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PageParams {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub limit: Option<u32>,
@@ -260,6 +297,7 @@ pub struct PageParams {
 
 /// `PATCH /v1/api-keys/{id}`. `expires_at: Some(None)` clears the expiry.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateApiKey {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
@@ -273,6 +311,7 @@ pub struct UpdateApiKey {
 
 /// `POST /v1/api-keys/{id}/rotate`.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RotateApiKey {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub grace_period_seconds: Option<u32>,
@@ -280,6 +319,7 @@ pub struct RotateApiKey {
 
 /// `POST /v1/service-accounts`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateServiceAccount {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -307,6 +347,7 @@ impl CreateServiceAccount {
 
 /// `PATCH /v1/service-accounts/{id}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UpdateServiceAccount {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
@@ -318,6 +359,61 @@ pub struct UpdateServiceAccount {
     pub enabled: Option<bool>,
 }
 
+// Setters for the optional fields of a request: `ListApiKeys::default().limit(10)`.
+macro_rules! setters {
+    ($t:ty { $($field:ident: $ty:ty),+ $(,)? }) => {
+        impl $t {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[allow(clippy::useless_conversion)]
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )+
+        }
+    };
+}
+
+setters!(ListApiKeys {
+    status: KeyStatus,
+    owner_type: OwnerType,
+    service_account_id: impl Into<String>,
+    limit: u32,
+    offset: u64,
+});
+setters!(PageParams {
+    limit: u32,
+    offset: u64
+});
+setters!(RotateApiKey {
+    grace_period_seconds: u32
+});
+setters!(UpdateServiceAccount {
+    name: impl Into<String>,
+    description: impl Into<String>,
+    role: Role,
+    enabled: bool,
+});
+
+impl PageParams {
+    pub fn new(limit: Option<u32>, offset: Option<u64>) -> Self {
+        Self { limit, offset }
+    }
+}
+
+impl UpdateApiKey {
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// A new expiry (RFC 3339), or `None` to clear it.
+    pub fn expires_at(mut self, at: Option<String>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+}
+
 // Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
 fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
@@ -325,6 +421,7 @@ fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String
 
 /// A raw answer from [`crate::Client::request`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RawResponse {
     pub status: u16,
     /// Header names (lowercase) and values.

@@ -3,6 +3,9 @@
 //! This is the one surface the language bindings call (the C ABI passes it through as text;
 //! Python and Node convert to and from their own objects), so each operation is written once,
 //! here. The Rust API in the rest of the crate is the typed form of the same calls.
+//!
+//! Plumbing for the bindings, not part of the documented public API: it has no stability
+//! promise and may change in any release. Rust programs use the typed API.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

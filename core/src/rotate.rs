@@ -13,6 +13,7 @@ pub const MAX_GRACE: Duration = Duration::from_secs(604_800);
 
 /// What to rotate and where to put the new key.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RotateKeyFile {
     /// The key to rotate; default: the client's own key.
     pub id: Option<String>,
@@ -22,8 +23,26 @@ pub struct RotateKeyFile {
     pub grace: Duration,
 }
 
+impl RotateKeyFile {
+    /// Rotates the client's own key, writing the new one to `path`; the old one keeps working
+    /// for `grace`.
+    pub fn new(path: impl Into<PathBuf>, grace: Duration) -> Self {
+        Self {
+            id: None,
+            path: path.into(),
+            grace,
+        }
+    }
+    /// Rotates this key instead of the client's own.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+}
+
 /// What a rotation did. Keys appear redacted.
 #[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
 pub struct RotationReport {
     pub old_id: String,
     pub old_key: String,

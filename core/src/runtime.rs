@@ -1,5 +1,8 @@
 //! One lazily built tokio runtime shared by the blocking client and the bindings.
 //!
+//! Plumbing for the bindings, not part of the documented public API: it has no stability
+//! promise and may change in any release.
+//!
 //! A forked child inherits the runtime's memory but none of its threads, so the runtime (and any
 //! connection pool tied to it) is unusable there. Each access checks the process id and builds a
 //! fresh runtime in a child; the parent's copy is leaked on purpose, since dropping it would try

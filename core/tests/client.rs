@@ -88,10 +88,9 @@ async fn whoami_and_every_api_key_call() {
         .api_keys()
         .update(
             &id,
-            &UpdateApiKey {
-                name: Some("ci-2".into()),
-                expires_at: Some(Some("2099-01-01T00:00:00Z".into())),
-            },
+            &UpdateApiKey::default()
+                .name("ci-2")
+                .expires_at(Some("2099-01-01T00:00:00Z".into())),
         )
         .await
         .unwrap();
@@ -102,13 +101,7 @@ async fn whoami_and_every_api_key_call() {
     let cleared = env
         .root
         .api_keys()
-        .update(
-            &id,
-            &UpdateApiKey {
-                name: None,
-                expires_at: Some(None),
-            },
-        )
+        .update(&id, &UpdateApiKey::default().expires_at(None))
         .await
         .unwrap();
     assert_eq!(cleared.expires_at, None);
@@ -170,19 +163,13 @@ async fn service_accounts_keys_and_pagination() {
     assert_eq!((sa.role.clone(), sa.enabled), (Role::Developer, true));
     assert_eq!(
         created.api_key.owner,
-        Owner {
-            kind: OwnerType::ServiceAccount,
-            id: sa.id.clone()
-        }
+        Owner::new(OwnerType::ServiceAccount, sa.id.clone())
     );
     assert_eq!(sas.get(&sa.id).await.unwrap().name, "deploy-bot");
     let upd = sas
         .update(
             &sa.id,
-            &UpdateServiceAccount {
-                description: Some("ships it".into()),
-                ..Default::default()
-            },
+            &UpdateServiceAccount::default().description("ships it"),
         )
         .await
         .unwrap();
@@ -194,13 +181,7 @@ async fn service_accounts_keys_and_pagination() {
             .unwrap();
     }
     let page = sas
-        .list_keys(
-            &sa.id,
-            &PageParams {
-                limit: Some(2),
-                offset: None,
-            },
-        )
+        .list_keys(&sa.id, &PageParams::default().limit(2))
         .await
         .unwrap();
     assert_eq!(
@@ -208,13 +189,7 @@ async fn service_accounts_keys_and_pagination() {
         (2, 5, 2, Some(2))
     );
     let all: Vec<_> = sas
-        .list_all_keys(
-            &sa.id,
-            PageParams {
-                limit: Some(2),
-                offset: None,
-            },
-        )
+        .list_all_keys(&sa.id, PageParams::default().limit(2))
         .try_collect()
         .await
         .unwrap();
@@ -226,30 +201,24 @@ async fn service_accounts_keys_and_pagination() {
     let filtered = env
         .root
         .api_keys()
-        .list(&ListApiKeys {
-            service_account_id: Some(sa.id.clone()),
-            status: Some(KeyStatus::Active),
-            ..Default::default()
-        })
+        .list(
+            &ListApiKeys::default()
+                .service_account_id(sa.id.clone())
+                .status(KeyStatus::Active),
+        )
         .await
         .unwrap();
     assert_eq!(filtered.total, 5);
     let every: Vec<_> = env
         .root
         .api_keys()
-        .list_all(ListApiKeys {
-            limit: Some(3),
-            ..Default::default()
-        })
+        .list_all(ListApiKeys::default().limit(3))
         .try_collect()
         .await
         .unwrap();
     assert_eq!(every.len(), 6, "5 service-account keys and the root key");
     let accounts: Vec<_> = sas
-        .list_all(PageParams {
-            limit: Some(1),
-            offset: None,
-        })
+        .list_all(PageParams::default().limit(1))
         .try_collect()
         .await
         .unwrap();
@@ -259,15 +228,9 @@ async fn service_accounts_keys_and_pagination() {
     // Disabling the account stops its keys; deleting revokes them.
     let k = builder(&env).api_key(created.key.clone()).build().unwrap();
     k.whoami().await.unwrap();
-    sas.update(
-        &sa.id,
-        &UpdateServiceAccount {
-            enabled: Some(false),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    sas.update(&sa.id, &UpdateServiceAccount::default().enabled(false))
+        .await
+        .unwrap();
     let e = k.whoami().await.unwrap_err();
     assert_eq!(e.details().unwrap()["reason"], "service_account_disabled");
     sas.delete(&sa.id).await.unwrap();
@@ -295,9 +258,7 @@ async fn rotation_keeps_the_old_key_for_the_grace_period() {
         .api_keys()
         .rotate(
             &sa.api_key.id,
-            &RotateApiKey {
-                grace_period_seconds: Some(3600),
-            },
+            &RotateApiKey::default().grace_period_seconds(3600),
         )
         .await
         .unwrap();
@@ -417,10 +378,7 @@ async fn scopes_permissions_and_validation_errors() {
     assert_eq!(e.details().unwrap()["field"], "name");
     let e = admin
         .service_accounts()
-        .list(&PageParams {
-            limit: Some(1000),
-            offset: None,
-        })
+        .list(&PageParams::default().limit(1000))
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(422));

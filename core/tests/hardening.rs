@@ -181,10 +181,7 @@ async fn an_idempotency_key_that_is_no_header_value_is_a_config_error() {
                 "/v1/service-accounts",
                 &[],
                 Some(&json!({"name": "never"})),
-                RequestOptions {
-                    idempotency_key: Some(bad.to_owned()),
-                    ..RequestOptions::default()
-                },
+                RequestOptions::default().idempotency_key(bad.to_owned()),
             )
             .await
             .unwrap_err();
@@ -245,10 +242,7 @@ async fn a_total_timeout_bounds_the_call_and_its_retry_after_waits() {
             &format!("/v1/api-keys/{id}"),
             &[],
             None,
-            RequestOptions {
-                total_timeout: Some(Duration::from_millis(200)),
-                ..RequestOptions::default()
-            },
+            RequestOptions::default().total_timeout(Duration::from_millis(200)),
         )
         .await
         .unwrap_err();
@@ -308,11 +302,9 @@ fn write_600(path: &Path, bytes: &[u8]) {
 }
 
 fn profile_options(credentials: &Path) -> LoadOptions {
-    LoadOptions {
-        credentials_file: Some(credentials.to_owned()),
-        profile: Some("default".to_owned()),
-        ..LoadOptions::explicit_only()
-    }
+    LoadOptions::explicit_only()
+        .credentials_file(credentials.to_owned())
+        .profile("default".to_owned())
 }
 
 #[test]

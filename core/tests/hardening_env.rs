@@ -13,11 +13,9 @@ fn a_non_utf8_key_variable_is_an_error_not_unset() {
         std::ffi::OsStr::from_bytes(b"ak-\xff\xfe"),
     );
     let dir = std::env::temp_dir().join(format!("noorle-none-{}", std::process::id()));
-    let opts = noorle::LoadOptions {
-        credentials_file: Some(dir.join("credentials")),
-        docker_secret: None,
-        ..noorle::LoadOptions::default()
-    };
+    let opts = noorle::LoadOptions::default()
+        .credentials_file(dir.join("credentials"))
+        .docker_secret(None);
     let err = noorle::load_api_key(&opts).unwrap_err();
     assert_eq!(err.kind(), noorle::ErrorKind::Config, "{err}");
     let msg = err.to_string();

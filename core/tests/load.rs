@@ -30,11 +30,9 @@ fn write(path: &Path, text: &str, mode: u32) -> PathBuf {
 }
 
 fn opts(e: Env, dir: &Path) -> LoadOptions {
-    LoadOptions {
-        env: e,
-        docker_secret: Some(dir.join("run-secrets/noorle_api_key")),
-        ..LoadOptions::default()
-    }
+    LoadOptions::default()
+        .env(e)
+        .docker_secret(Some(dir.join("run-secrets/noorle_api_key")))
 }
 
 #[test]
@@ -57,11 +55,7 @@ fn order_of_sources() {
     let creds_dir = d.join("creds");
 
     // Profile is the last resort.
-    let l = load_api_key(&LoadOptions {
-        docker_secret: None,
-        ..opts(env(&[("HOME", home_s)]), d)
-    })
-    .unwrap();
+    let l = load_api_key(&opts(env(&[("HOME", home_s)]), d).docker_secret(None)).unwrap();
     assert_eq!(
         (l.source.kind, l.key.expose_secret()),
         (SourceKind::Profile, K3)
@@ -103,18 +97,9 @@ fn order_of_sources() {
         (SourceKind::Env, K1)
     );
     // An explicit file beats the environment, an explicit key beats everything.
-    let l = load_api_key(&LoadOptions {
-        api_key_file: Some(f.clone()),
-        ..opts(e.clone(), d)
-    })
-    .unwrap();
+    let l = load_api_key(&opts(e.clone(), d).api_key_file(f.clone())).unwrap();
     assert_eq!(l.source.kind, SourceKind::File);
-    let l = load_api_key(&LoadOptions {
-        api_key: Some(K3.parse().unwrap()),
-        api_key_file: Some(f),
-        ..opts(e, d)
-    })
-    .unwrap();
+    let l = load_api_key(&opts(e, d).api_key(K3.parse().unwrap()).api_key_file(f)).unwrap();
     assert_eq!(l.source.kind, SourceKind::Explicit);
     // Provenance never shows the key.
     for shown in [format!("{l:?}"), l.source.to_string()] {
@@ -182,18 +167,13 @@ fn profile_is_chosen_by_option_or_variable_and_can_set_base_url() {
     .unwrap();
     assert_eq!(l.key.expose_secret(), K2);
     assert_eq!(l.base_url.as_deref(), Some("http://127.0.0.1:9"));
-    let o = LoadOptions {
-        profile: Some("default".into()),
-        ..opts(
-            env(&[("HOME", h), ("NOORLE_PROFILE", "staging")]),
-            dir.path(),
-        )
-    };
+    let o = opts(
+        env(&[("HOME", h), ("NOORLE_PROFILE", "staging")]),
+        dir.path(),
+    )
+    .profile("default");
     assert_eq!(load_api_key(&o).unwrap().key.expose_secret(), K1);
-    let o = LoadOptions {
-        profile: Some("missing".into()),
-        ..opts(env(&[("HOME", h)]), dir.path())
-    };
+    let o = opts(env(&[("HOME", h)]), dir.path()).profile("missing");
     let err = load_api_key(&o).unwrap_err();
     assert!(err.to_string().contains("profile missing"), "{err}");
 }
@@ -217,12 +197,7 @@ fn bad_profile_file_does_not_echo_its_content() {
 fn unsafe_or_strange_files_are_refused_or_warned() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let load_file = |p: PathBuf| {
-        load_api_key(&LoadOptions {
-            api_key_file: Some(p),
-            ..LoadOptions::explicit_only()
-        })
-    };
+    let load_file = |p: PathBuf| load_api_key(&LoadOptions::explicit_only().api_key_file(p));
 
     let err = load_file(write(&d.join("ww"), K1, 0o666)).unwrap_err();
     assert!(
@@ -287,10 +262,7 @@ fn an_explicit_profile_wins_over_the_environment() {
         0o600,
     );
     let e = env(&[("HOME", home.to_str().unwrap()), ("NOORLE_API_KEY", K1)]);
-    let o = LoadOptions {
-        profile: Some("work".into()),
-        ..opts(e.clone(), dir.path())
-    };
+    let o = opts(e.clone(), dir.path()).profile("work");
     let l = load_api_key(&o).unwrap();
     assert_eq!(
         (l.source.kind, l.key.expose_secret()),
@@ -351,10 +323,10 @@ fn write_profile_keeps_other_profiles_and_is_private() {
             & 0o777,
         0o700
     );
-    let o = |p: &str| LoadOptions {
-        profile: Some(p.into()),
-        credentials_file: Some(path.clone()),
-        ..LoadOptions::explicit_only()
+    let o = |p: &str| {
+        LoadOptions::explicit_only()
+            .profile(p)
+            .credentials_file(path.clone())
     };
     assert_eq!(load_api_key(&o("default")).unwrap().key.expose_secret(), K3);
     let staging = load_api_key(&o("staging")).unwrap();

@@ -198,11 +198,7 @@ async fn rotate_key_file_writes_verifies_and_reports_redacted() {
         .build()
         .unwrap();
     let report = c
-        .rotate_key_file(&RotateKeyFile {
-            id: None,
-            path: file.clone(),
-            grace: Duration::from_secs(600),
-        })
+        .rotate_key_file(&RotateKeyFile::new(file.clone(), Duration::from_secs(600)))
         .await
         .unwrap();
     assert_eq!(report.old_id, sa.api_key.id);
@@ -230,11 +226,7 @@ async fn rotate_key_file_writes_verifies_and_reports_redacted() {
     assert_eq!(c.whoami().await.unwrap().id, report.new_id);
 
     // A failing step is named, and says what still works.
-    let bad = RotateKeyFile {
-        id: None,
-        path: dir.path().join("missing-dir/key"),
-        grace: Duration::from_secs(60),
-    };
+    let bad = RotateKeyFile::new(dir.path().join("missing-dir/key"), Duration::from_secs(60));
     let e = c.rotate_key_file(&bad).await.unwrap_err();
     let msg = e.to_string();
     assert!(

@@ -69,20 +69,15 @@ fn load_cases_strip_whitespace_only() {
         // From the environment...
         let mut vars = std::collections::HashMap::new();
         vars.insert("NOORLE_API_KEY".to_owned(), raw.to_owned());
-        let opts = LoadOptions {
-            env: Env::Map(vars),
-            docker_secret: None,
-            ..LoadOptions::default()
-        };
+        let opts = LoadOptions::default()
+            .env(Env::Map(vars))
+            .docker_secret(None);
         let from_env = load_api_key(&opts);
         // ...and from a file.
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("key");
         std::fs::write(&file, raw).unwrap();
-        let opts = LoadOptions {
-            api_key_file: Some(file),
-            ..LoadOptions::explicit_only()
-        };
+        let opts = LoadOptions::explicit_only().api_key_file(file);
         let from_file = load_api_key(&opts);
         for got in [from_env, from_file] {
             match (c.get("key").and_then(Value::as_str), got) {

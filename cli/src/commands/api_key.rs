@@ -29,10 +29,7 @@ pub async fn run(cmd: ApiKeyCmd, g: &Global) -> Result<(), Failure> {
         ApiKeyCmd::List(a) => list(&client, a, g.json).await?,
         ApiKeyCmd::Get { id } => output::print_key(&keys.get(&id).await?, g.json),
         ApiKeyCmd::Rename { id, name } => {
-            let params = UpdateApiKey {
-                name: Some(name),
-                ..UpdateApiKey::default()
-            };
+            let params = UpdateApiKey::default().name(name);
             output::print_key(&keys.update(&id, &params).await?, g.json);
         }
         ApiKeyCmd::Deactivate { id } => changed(&keys.deactivate(&id).await?, g.json),
@@ -71,20 +68,19 @@ fn changed(k: &ApiKeyRecord, as_json: bool) {
 }
 
 async fn list(client: &Client, a: ListKeysArgs, as_json: bool) -> Result<(), Failure> {
-    let params = ListApiKeys {
-        status: a.status.map(|s| match s {
-            StatusArg::Active => KeyStatus::Active,
-            StatusArg::Inactive => KeyStatus::Inactive,
-            StatusArg::Revoked => KeyStatus::Revoked,
-        }),
-        owner_type: a.owner_type.map(|o| match o {
-            OwnerTypeArg::User => OwnerType::User,
-            OwnerTypeArg::ServiceAccount => OwnerType::ServiceAccount,
-        }),
-        service_account_id: a.service_account,
-        limit: a.page.limit,
-        offset: a.page.offset,
-    };
+    let mut params = ListApiKeys::default();
+    params.status = a.status.map(|s| match s {
+        StatusArg::Active => KeyStatus::Active,
+        StatusArg::Inactive => KeyStatus::Inactive,
+        StatusArg::Revoked => KeyStatus::Revoked,
+    });
+    params.owner_type = a.owner_type.map(|o| match o {
+        OwnerTypeArg::User => OwnerType::User,
+        OwnerTypeArg::ServiceAccount => OwnerType::ServiceAccount,
+    });
+    params.service_account_id = a.service_account;
+    params.limit = a.page.limit;
+    params.offset = a.page.offset;
     let page = if a.page.all {
         let items: Vec<ApiKeyRecord> = client.api_keys().list_all(params).try_collect().await?;
         whole(items)
@@ -97,12 +93,9 @@ async fn list(client: &Client, a: ListKeysArgs, as_json: bool) -> Result<(), Fai
 
 /// A list walked to the end, shaped as one page.
 pub fn whole<T>(items: Vec<T>) -> Page<T> {
-    Page {
-        total: items.len() as u64,
-        limit: u32::try_from(items.len()).unwrap_or(u32::MAX),
-        offset: 0,
-        items,
-    }
+    let total = items.len() as u64;
+    let limit = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    Page::new(items, total, limit, 0)
 }
 
 pub fn print_keys(page: &Page<ApiKeyRecord>, as_json: bool) {
@@ -133,10 +126,7 @@ pub fn footer<T>(page: &Page<T>) {
 }
 
 pub fn page_params(p: &PageArgs) -> noorle::models::PageParams {
-    noorle::models::PageParams {
-        limit: p.limit,
-        offset: p.offset,
-    }
+    noorle::models::PageParams::new(p.limit, p.offset)
 }
 
 /// The create-key body from the flags.
@@ -187,10 +177,7 @@ fn parse_resource(s: &str) -> Result<ResourceRef, Failure> {
     if id.is_empty() {
         return Err(bad());
     }
-    Ok(ResourceRef {
-        kind,
-        id: id.to_owned(),
-    })
+    Ok(ResourceRef::new(kind, id))
 }
 
 fn rfc3339_in(d: std::time::Duration) -> Result<String, Failure> {
@@ -216,10 +203,10 @@ async fn rotate(client: &Client, a: RotateArgs, as_json: bool) -> Result<(), Fai
     if let Some(path) = a.write_to {
         // The core helper writes the key to the file and verifies it; nothing secret is printed.
         let report = client
-            .rotate_key_file(&RotateKeyFile {
-                id: a.id,
-                path,
-                grace,
+            .rotate_key_file(&{
+                let mut r = RotateKeyFile::new(path, grace);
+                r.id = a.id;
+                r
             })
             .await?;
         if as_json {
@@ -245,9 +232,8 @@ async fn rotate(client: &Client, a: RotateArgs, as_json: bool) -> Result<(), Fai
         Some(id) => id,
         None => client.whoami().await?.id,
     };
-    let params = RotateApiKey {
-        grace_period_seconds: Some(u32::try_from(grace.as_secs()).unwrap_or(u32::MAX)),
-    };
+    let params = RotateApiKey::default()
+        .grace_period_seconds(u32::try_from(grace.as_secs()).unwrap_or(u32::MAX));
     let rotated = client.api_keys().rotate(&id, &params).await?;
     announce_key(&rotated.api_key, "rotated to new");
     eprintln!(

@@ -48,6 +48,9 @@ pub async fn run(a: DevServerArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Unix: SIGTERM or SIGINT (Ctrl+C) stops the server. Windows has no SIGTERM: Ctrl+C (or
+/// Ctrl+Break) stops it; a killed process (`taskkill /F`) ends without the graceful shutdown.
+#[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
@@ -61,4 +64,24 @@ async fn wait_for_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+#[cfg(windows)]
+async fn wait_for_signal() {
+    match tokio::signal::windows::ctrl_break() {
+        Ok(mut brk) => {
+            tokio::select! {
+                _ = brk.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
 }

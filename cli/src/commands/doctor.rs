@@ -1,7 +1,9 @@
 //! `noorle doctor`: where the key comes from, the file's mode, the format verdict, the base URL
 //! and the server's view of the key, with a fix for each problem. Never prints the secret.
-
-use std::os::unix::fs::MetadataExt;
+//!
+//! The mode check is Unix only: on Windows access to a file is governed by ACLs, which are not
+//! inspected, so `mode` and `private` are reported as unknown (`null`) and no mode problem is
+//! raised (the same rule as the core's loader).
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -220,6 +222,7 @@ fn describe_source(s: &KeySource) -> String {
         SourceKind::CredentialsDir => "the systemd credentials folder",
         SourceKind::DockerSecret => "a Docker secret",
         SourceKind::Profile => "a profile",
+        _ => "another source",
     };
     format!("{} ({what})", s)
 }
@@ -242,6 +245,21 @@ fn check_file(path: &Path, problems: &mut Vec<Problem>) -> FileCheck {
             };
         }
     };
+    check_mode(path, &meta, problems)
+}
+
+#[cfg(not(unix))]
+fn check_mode(path: &Path, _meta: &std::fs::Metadata, _problems: &mut [Problem]) -> FileCheck {
+    FileCheck {
+        path: path.to_owned(),
+        mode: None,
+        private: None,
+    }
+}
+
+#[cfg(unix)]
+fn check_mode(path: &Path, meta: &std::fs::Metadata, problems: &mut Vec<Problem>) -> FileCheck {
+    use std::os::unix::fs::MetadataExt;
     let mode = meta.mode() & 0o777;
     let fix = format!("chmod 600 {}", path.display());
     if mode & 0o002 != 0 {

@@ -19,7 +19,7 @@ pub async fn run(_a: LoginArgs, g: &Global) -> Result<(), Failure> {
     let path = context::credentials_path().ok_or_else(|| {
         Failure::new(
             code::KEY_OR_CONFIG,
-            "HOME is not set, so there is no ~/.noorle/credentials",
+            "no home directory (HOME is not set), so there is no ~/.noorle/credentials",
             "set HOME, or use NOORLE_API_KEY / --api-key-file instead of a profile",
         )
     })?;
@@ -34,11 +34,11 @@ pub async fn run(_a: LoginArgs, g: &Global) -> Result<(), Failure> {
     drop(raw);
 
     // Keep the base URL the profile already had, unless told another.
-    let stored_url = noorle::load_api_key(&LoadOptions {
-        profile: Some(profile.clone()),
-        credentials_file: Some(path.clone()),
-        ..LoadOptions::explicit_only()
-    })
+    let stored_url = noorle::load_api_key(
+        &LoadOptions::explicit_only()
+            .profile(profile.clone())
+            .credentials_file(path.clone()),
+    )
     .ok()
     .and_then(|l| l.base_url);
     let base_url = g

@@ -30,11 +30,9 @@ pub async fn run(cmd: ServiceAccountCmd, g: &Global) -> Result<(), Failure> {
             description,
             role: r,
         } => {
-            let params = CreateServiceAccount {
-                name,
-                description,
-                role: r.map(role),
-            };
+            let mut params = CreateServiceAccount::new(name);
+            params.description = description;
+            params.role = r.map(role);
             let created = sas.create(&params).await?;
             let sa = &created.service_account;
             eprintln!(
@@ -94,12 +92,11 @@ pub async fn run(cmd: ServiceAccountCmd, g: &Global) -> Result<(), Failure> {
             enable,
             disable,
         } => {
-            let params = UpdateServiceAccount {
-                name,
-                description,
-                role: r.map(role),
-                enabled: (enable || disable).then_some(enable),
-            };
+            let mut params = UpdateServiceAccount::default();
+            params.name = name;
+            params.description = description;
+            params.role = r.map(role);
+            params.enabled = (enable || disable).then_some(enable);
             if params.name.is_none()
                 && params.description.is_none()
                 && params.role.is_none()

@@ -34,6 +34,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How the client retries (contract section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (default 2).
     pub max_retries: u32,
@@ -57,14 +58,51 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// Retries after the first attempt.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+    /// First backoff step.
+    pub fn base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+    /// Longest backoff.
+    pub fn max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+    /// The longest server-requested wait honoured.
+    pub fn max_retry_after(mut self, d: Duration) -> Self {
+        self.max_retry_after = d;
+        self
+    }
+}
+
 /// Per-call options.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RequestOptions {
     /// The `Idempotency-Key` for a POST; one is generated when absent.
     pub idempotency_key: Option<String>,
     /// A bound on the whole call, retries and their waits included; overrides the client's
     /// [`ClientBuilder::total_timeout`].
     pub total_timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    /// The `Idempotency-Key` for a POST.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+    /// A bound on the whole call, retries and their waits included.
+    pub fn total_timeout(mut self, d: Duration) -> Self {
+        self.total_timeout = Some(d);
+        self
+    }
 }
 
 /// The longest wait a server can ask for that is kept as such (`Retry-After`,
@@ -243,10 +281,9 @@ struct HttpFactory {
 
 impl HttpFactory {
     fn build(&self) -> Result<reqwest::Client> {
-        // reqwest is built without a default TLS provider (ring is lighter than aws-lc); install
-        // it once. Repeating is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // A config of our own (ring, platform roots): no process-wide rustls provider needed.
         reqwest::Client::builder()
+            .use_preconfigured_tls(crate::tls::client_config()?)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(&self.user_agent)

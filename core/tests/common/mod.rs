@@ -26,11 +26,9 @@ pub fn random_key() -> String {
 
 /// Retries with a tiny backoff so the suite stays fast.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(50))
 }
 
 pub fn builder(env: &Env) -> ClientBuilder {

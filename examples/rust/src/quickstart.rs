@@ -119,9 +119,7 @@ async fn main() -> Res<()> {
         .api_keys()
         .rotate(
             &created.api_key.id,
-            &RotateApiKey {
-                grace_period_seconds: Some(3600),
-            },
+            &RotateApiKey::default().grace_period_seconds(3600),
         )
         .await?;
     let new = client_for(&admin, &rotated.key)?;
