@@ -24,7 +24,9 @@ pub type St = axum::extract::State<Arc<AppState>>;
 pub type Caller = axum::extract::Extension<Principal>;
 pub type Result<T> = std::result::Result<T, ApiError>;
 
-const OPENAPI: &str = include_str!("../../../spec/openapi.yaml");
+// A copy of spec/openapi.yaml inside the crate, so the published package builds on its own;
+// `package_copies::spec_copy_matches_the_workspace_spec` fails when the two differ.
+const OPENAPI: &str = include_str!("../../openapi.yaml");
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -309,4 +311,42 @@ pub fn require_sa_manage(p: &Principal) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+// The crate carries copies of workspace files (cargo packages nothing outside the crate folder).
+#[cfg(test)]
+mod package_copies {
+    use std::path::{Path, PathBuf};
+
+    /// The workspace root, or `None` for a packaged crate (no workspace around it).
+    fn workspace() -> Option<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        (root.join("Cargo.toml").is_file() && root.join("spec").is_dir()).then_some(root)
+    }
+
+    #[test]
+    fn license_and_notice_match_the_root() {
+        let Some(root) = workspace() else { return };
+        for f in ["LICENSE", "NOTICE"] {
+            let ours = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(f));
+            let theirs = std::fs::read(root.join(f));
+            assert!(
+                matches!((&ours, &theirs), (Ok(a), Ok(b)) if a == b),
+                "devserver/{f} is missing or differs from the root {f}; run: cp {f} devserver/"
+            );
+        }
+    }
+
+    /// In the workspace, the crate's copy of the spec must equal `spec/openapi.yaml` (fix:
+    /// `cp spec/openapi.yaml devserver/`). A packaged crate has no workspace around it.
+    #[test]
+    fn spec_copy_matches_the_workspace_spec() {
+        let Some(root) = workspace() else { return };
+        let spec = std::fs::read_to_string(root.join("spec/openapi.yaml"))
+            .unwrap_or_else(|e| panic!("cannot read spec/openapi.yaml: {e}"));
+        assert!(
+            spec == super::OPENAPI,
+            "devserver/openapi.yaml differs from spec/openapi.yaml; run: cp spec/openapi.yaml devserver/"
+        );
+    }
 }
