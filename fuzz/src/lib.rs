@@ -29,10 +29,10 @@ fn secret_runs(text: &[u8]) -> Vec<(usize, usize)> {
                 .count();
             if len >= SECRET_MIN_LEN {
                 runs.push((start, start + len));
-                i = start + len;
-                continue;
             }
         }
+        // One step, not past the match: a run can hold the start of the next key
+        // (`...ak-<id><secret>` right after a secret ending in `ak`).
         i += 1;
     }
     runs
@@ -132,6 +132,11 @@ const KNOWN_LEAKS: &[&str] = &[
     "the path '",
 ];
 
+/// A known leak of `redact_keys_in`: it resumes after the secret it redacted, so a key whose
+/// `ak-` lies inside that secret (two keys joined) is left whole, right after the `***`. The
+/// letters and digits after `***-` are cut out before the check.
+const KNOWN_AFTER_REDACTED: &str = "***-";
+
 /// Whether known leaks are checked too (`FUZZ_STRICT=1`).
 pub fn strict() -> bool {
     static STRICT: OnceLock<bool> = OnceLock::new();
@@ -143,6 +148,16 @@ fn without_known_leaks(shown: &str) -> String {
         return shown.to_owned();
     }
     let mut out = shown.to_owned();
+    let mut from = 0;
+    while let Some(i) = out[from..].find(KNOWN_AFTER_REDACTED) {
+        let start = from + i + KNOWN_AFTER_REDACTED.len();
+        let len = out[start..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count();
+        out.replace_range(start..start + len, "<cut>");
+        from = start;
+    }
     for opening in KNOWN_LEAKS {
         let mut from = 0;
         while let Some(i) = out[from..].find(opening) {
