@@ -48,6 +48,7 @@ def _native_client(
     credentials_file: Optional[PathLike],
     docker_secret: Optional[PathLike],
     reload_interval: Optional[float],
+    total_timeout: Optional[float],
 ) -> NativeClient:
     cfg = _ops.load_config(
         api_key_file=api_key_file,
@@ -67,6 +68,7 @@ def _native_client(
         retry_base_delay=None if retry_base_delay is None else float(retry_base_delay),
         retry_max_delay=None if retry_max_delay is None else float(retry_max_delay),
         reload_interval=None if reload_interval is None else float(reload_interval),
+        total_timeout=None if total_timeout is None else float(total_timeout),
         sdk_language=_ops.SDK_LANGUAGE,
     )
     key = None if api_key is None else _ops.as_key(api_key)
@@ -110,7 +112,8 @@ class Client(_Base):
     Every option is optional: the key is found by the loading chain (``NOORLE_API_KEY``,
     ``NOORLE_API_KEY_FILE``, credential files, ``~/.noorle/credentials``) unless given, and
     ``env=False`` (or ``env_vars={...}``) isolates the client from the process environment.
-    Timeouts are in seconds.
+    Timeouts are in seconds: ``timeout`` bounds one attempt, ``total_timeout`` the whole call,
+    retries and their waits (``Retry-After`` included) too.
     """
 
     api_keys: ApiKeys
@@ -134,6 +137,7 @@ class Client(_Base):
         credentials_file: Optional[PathLike] = None,
         docker_secret: Optional[PathLike] = None,
         reload_interval: Optional[float] = None,
+        total_timeout: Optional[float] = None,
     ) -> None:
         self._native = _native_client(
             api_key,
@@ -151,6 +155,7 @@ class Client(_Base):
             credentials_file=credentials_file,
             docker_secret=docker_secret,
             reload_interval=reload_interval,
+            total_timeout=total_timeout,
         )
         self.api_keys = ApiKeys(self._run)
         self.service_accounts = ServiceAccounts(self._run)
@@ -178,16 +183,19 @@ class Client(_Base):
         json: Any = None,
         query: Optional[Mapping[str, Any]] = None,
         idempotency_key: Optional[str] = None,
+        total_timeout: Optional[float] = None,
     ) -> Response:
         """An authenticated call to any Noorle endpoint, with the client's retries and errors.
 
         Error statuses raise; the answer carries the status, headers and decoded JSON.
+        ``total_timeout`` (seconds) bounds this call, retries included, instead of the client's.
         """
         op = with_fields(
             {"op": "request", "method": method, "path": path},
             json=json,
             query=None if query is None else dict(query),
             idempotency_key=idempotency_key,
+            total_timeout=None if total_timeout is None else float(total_timeout),
         )
         r = self._run(op)
         return Response(r["status"], r["headers"], r["json"])
@@ -391,6 +399,7 @@ class AsyncClient(_Base):
         credentials_file: Optional[PathLike] = None,
         docker_secret: Optional[PathLike] = None,
         reload_interval: Optional[float] = None,
+        total_timeout: Optional[float] = None,
     ) -> None:
         self._native = _native_client(
             api_key,
@@ -408,6 +417,7 @@ class AsyncClient(_Base):
             credentials_file=credentials_file,
             docker_secret=docker_secret,
             reload_interval=reload_interval,
+            total_timeout=total_timeout,
         )
         self.api_keys = AsyncApiKeys(self._run)
         self.service_accounts = AsyncServiceAccounts(self._run)
@@ -446,12 +456,14 @@ class AsyncClient(_Base):
         json: Any = None,
         query: Optional[Mapping[str, Any]] = None,
         idempotency_key: Optional[str] = None,
+        total_timeout: Optional[float] = None,
     ) -> Response:
         op = with_fields(
             {"op": "request", "method": method, "path": path},
             json=json,
             query=None if query is None else dict(query),
             idempotency_key=idempotency_key,
+            total_timeout=None if total_timeout is None else float(total_timeout),
         )
         r = await self._run(op)
         return Response(r["status"], r["headers"], r["json"])
