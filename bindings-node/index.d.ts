@@ -56,6 +56,12 @@ export interface ClientOptions extends LoadOptions {
   retryMaxDelay?: number
   /** How often a key file is checked for changes, ms (default 250). */
   reloadInterval?: number
+  /**
+   * A bound on each whole call, ms: every attempt, backoff and `Retry-After` wait included
+   * (default none). A call that would run past it rejects with `APITimeoutError`; a
+   * `Retry-After` longer than what is left ends the call at once with the server's error.
+   */
+  totalTimeout?: number
 }
 
 /** Per-call options. */
@@ -199,6 +205,8 @@ export interface RequestOptions extends CallOptions {
   query?: Record<string, string | number | boolean | null | undefined>
   /** Sent as `Idempotency-Key` on a POST (one is generated when absent). */
   idempotencyKey?: string
+  /** A bound on this whole call, ms, retries and waits included; overrides the client's. */
+  totalTimeout?: number
 }
 
 export interface RawResponse<T = any> {

@@ -185,6 +185,7 @@ const OPTIONS = {
   credentialsFile: ['credentials_file', str('credentialsFile')],
   dockerSecret: ['docker_secret', str('dockerSecret')],
   reloadInterval: ['reload_interval', (v) => secs('reloadInterval', v)],
+  totalTimeout: ['total_timeout', (v) => secs('totalTimeout', v)],
   env: [null, null],
 }
 
@@ -371,7 +372,7 @@ class ServiceAccounts {
   }
 }
 
-const REQUEST_OPTIONS = new Set(['json', 'query', 'idempotencyKey'])
+const REQUEST_OPTIONS = new Set(['json', 'query', 'idempotencyKey', 'totalTimeout'])
 
 /** A Noorle API client. Every call returns a Promise and takes an optional `{ signal }`. */
 class Client {
@@ -414,6 +415,9 @@ class Client {
     if (o.json !== undefined) op.json = o.json
     if (o.query !== undefined) op.query = o.query
     if (o.idempotencyKey !== undefined) op.idempotency_key = o.idempotencyKey
+    // Milliseconds here, seconds for the core; overrides the client's totalTimeout for this call.
+    const total = secs('totalTimeout', o.totalTimeout)
+    if (total !== undefined) op.total_timeout = total
     return execute(this.#client(), op, o)
   }
 
@@ -470,7 +474,7 @@ function loadApiKey(opts) {
   const config = toConfig(opts)
   delete config.sdk_language
   for (const k of ['base_url', 'header_scheme', 'timeout', 'connect_timeout', 'max_retries',
-    'retry_base_delay', 'retry_max_delay', 'reload_interval']) delete config[k]
+    'retry_base_delay', 'retry_max_delay', 'reload_interval', 'total_timeout']) delete config[k]
   const r = sync(() => native.executeStatic({ op: 'load_api_key', config }))
   return { key: wrapKey(r.key), source: r.source, baseUrl: r.base_url ?? null, warnings: r.warnings }
 }
