@@ -71,12 +71,12 @@ fn guarded(f: impl FnOnce() -> noorle::Result<Value>) -> *mut c_char {
 /// `p` is NULL or points to a NUL-terminated string valid for the duration of the call.
 unsafe fn text_arg<'a>(p: *const c_char, name: &str) -> noorle::Result<&'a str> {
     if p.is_null() {
-        return Err(Error::Config(format!("{name} is NULL")));
+        return Err(Error::config(format!("{name} is NULL")));
     }
     // SAFETY: non-NULL and NUL-terminated per the caller's contract.
     let c = unsafe { CStr::from_ptr(p) };
     c.to_str().map_err(|e| {
-        Error::Config(format!(
+        Error::config(format!(
             "{name} is not valid UTF-8 (invalid byte at offset {})",
             e.valid_up_to()
         ))
@@ -104,8 +104,8 @@ pub unsafe extern "C" fn noorle_client_new(
 ) -> *mut c_char {
     guarded(|| {
         if out.is_null() {
-            return Err(Error::Config(
-                "out is NULL: pass the address of a noorle_client pointer".into(),
+            return Err(Error::config(
+                "out is NULL: pass the address of a noorle_client pointer",
             ));
         }
         // SAFETY: `out` is non-NULL and writable per the contract.
@@ -167,8 +167,8 @@ pub unsafe extern "C" fn noorle_call(
         }
         // SAFETY: NULL or a live handle per the contract.
         let Some(client) = (unsafe { client.as_ref() }) else {
-            return Err(Error::Config(
-                "this operation needs a client: pass one from noorle_client_new".into(),
+            return Err(Error::config(
+                "this operation needs a client: pass one from noorle_client_new",
             ));
         };
         // SAFETY: as above.
@@ -270,8 +270,8 @@ pub unsafe extern "C" fn noorle_submit(
         let op = Operation::from_json(unsafe { text_arg(op_json, "op_json") }?)?;
         // SAFETY: NULL or a live handle per the contract.
         let Some(client) = (unsafe { client.as_ref() }) else {
-            return Err(Error::Config(
-                "noorle_submit needs a client: pass one from noorle_client_new".into(),
+            return Err(Error::config(
+                "noorle_submit needs a client: pass one from noorle_client_new",
             ));
         };
         let client = client.inner.clone();

@@ -37,11 +37,11 @@ fn js_error(env: &Env, e: &noorle::Error) -> Error {
 
 fn config_from(v: Value) -> noorle::Result<ClientConfig> {
     serde_json::from_value(v)
-        .map_err(|e| noorle::Error::Config(format!("invalid client options: {e}")))
+        .map_err(|e| noorle::Error::config(format!("invalid client options: {e}")))
 }
 
 fn op_from(v: Value) -> noorle::Result<Operation> {
-    serde_json::from_value(v).map_err(|e| noorle::Error::Config(format!("invalid operation: {e}")))
+    serde_json::from_value(v).map_err(|e| noorle::Error::config(format!("invalid operation: {e}")))
 }
 
 /// Runs an operation that needs no client (`version`, `parse_key`, `load_api_key`,

@@ -179,7 +179,7 @@ fn to_op(py: Python<'_>, op: &Bound<'_, PyAny>) -> PyResult<Operation> {
     Operation::deserialize(v).map_err(|e| {
         to_pyerr(
             py,
-            &noorle::Error::Config(format!("invalid arguments: {e}")),
+            &noorle::Error::config(format!("invalid arguments: {e}")),
         )
     })
 }
@@ -225,7 +225,7 @@ impl NativeClient {
             let cfg = ClientConfig::deserialize(py_to_value(config.as_any())?).map_err(|e| {
                 to_pyerr(
                     py,
-                    &noorle::Error::Config(format!("invalid client options: {e}")),
+                    &noorle::Error::config(format!("invalid client options: {e}")),
                 )
             })?;
             let key = api_key.map(|k| k.inner.clone());

@@ -240,8 +240,10 @@ impl From<InvalidApiKey> for Error {
 }
 
 impl Error {
-    pub(crate) fn config(msg: impl Into<String>) -> Self {
-        Self::Config(msg.into())
+    /// A configuration error. Its message often quotes what the caller passed (a base URL, a path,
+    /// an option), which may be a key pasted in the wrong place: anything key-shaped is redacted.
+    pub fn config(msg: impl Into<String>) -> Self {
+        Self::Config(redact_keys_in(&msg.into()))
     }
 
     /// The error for a panic caught at a binding's boundary; anything key-shaped in the panic
@@ -374,24 +376,34 @@ pub fn is_retryable_status(status: u16) -> bool {
 /// comes from outside (server messages), as a second line of defence.
 pub fn redact_keys_in(text: &str) -> String {
     let bytes = text.as_bytes();
+    // `ak-` followed by a 32-hex access id starts at `start`.
+    let key_starts_at = |start: usize| {
+        let id_end = start + PREFIX.len() + ACCESS_ID_LEN;
+        bytes.len() >= id_end
+            && bytes[start..].starts_with(PREFIX.as_bytes())
+            && bytes[start + PREFIX.len()..id_end]
+                .iter()
+                .all(|b| b.is_ascii_hexdigit())
+    };
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     let mut copied = 0;
     while let Some(found) = text[i..].find(PREFIX) {
         let start = i + found;
-        let id_end = start + PREFIX.len() + ACCESS_ID_LEN;
-        let is_id = bytes.len() >= id_end
-            && bytes[start + PREFIX.len()..id_end]
-                .iter()
-                .all(|b| b.is_ascii_hexdigit());
-        if !is_id {
+        if !key_starts_at(start) {
             i = start + PREFIX.len();
             continue;
         }
-        let secret_len = bytes[id_end..]
+        let id_end = start + PREFIX.len() + ACCESS_ID_LEN;
+        let mut secret_len = bytes[id_end..]
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
+        // Two keys pasted together: the first secret's run of letters and digits swallows the `ak`
+        // of the next key. End the secret there, so that the next key is redacted in its turn.
+        if secret_len > 2 && key_starts_at(id_end + secret_len - 2) {
+            secret_len -= 2;
+        }
         if secret_len == 0 {
             i = id_end;
             continue;
@@ -466,6 +478,29 @@ mod tests {
         assert_eq!(
             redact_keys_in(s),
             "bad key ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4*** here; ak- alone"
+        );
+    }
+
+    #[test]
+    fn redacts_keys_pasted_together() {
+        let a = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+        let b = "ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0Zx9Qw2Er7Ty4Ui1Op8As5Df3Gh6Jk0Lm";
+        let shown = redact_keys_in(&format!("x{a}{b}{a}.y"));
+        assert_eq!(
+            shown,
+            "xak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0***\
+             ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***.y"
+        );
+    }
+
+    #[test]
+    fn config_errors_never_quote_a_key() {
+        let k = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+        let shown = Error::config(format!("invalid base URL '{k}'")).to_string();
+        assert!(!shown.contains("s9t0"), "{shown}");
+        assert!(
+            shown.contains("ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***"),
+            "{shown}"
         );
     }
 

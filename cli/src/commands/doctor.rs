@@ -103,7 +103,7 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
                 Err(e)
             }
         },
-        Err(_) => Err(Error::Config("no usable key to check".into())),
+        Err(_) => Err(Error::config("no usable key to check")),
     };
 
     if g.json {
