@@ -385,35 +385,49 @@ pub fn redact_keys_in(text: &str) -> String {
                 .iter()
                 .all(|b| b.is_ascii_hexdigit())
     };
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let mut copied = 0;
-    while let Some(found) = text[i..].find(PREFIX) {
-        let start = i + found;
+    // Every key-shaped match marks its secret (the run of letters and digits after the access id)
+    // hidden and its `ak-<access id>` shown. Matches may overlap: two keys pasted together, where the
+    // first secret's run swallows the `ak` of the second, or an `ak-` starting inside an access id.
+    // A byte is hidden when some match hides it and none shows it, so every key keeps its access id
+    // and loses its secret, whatever comes before it.
+    let mut hidden: Option<Vec<bool>> = None;
+    let mut shown = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(PREFIX) {
+        let start = from + found;
+        from = start + 1;
         if !key_starts_at(start) {
-            i = start + PREFIX.len();
             continue;
         }
         let id_end = start + PREFIX.len() + ACCESS_ID_LEN;
-        let mut secret_len = bytes[id_end..]
+        let run = bytes[id_end..]
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
-        // Two keys pasted together: the first secret's run of letters and digits swallows the `ak`
-        // of the next key. End the secret there, so that the next key is redacted in its turn.
-        if secret_len > 2 && key_starts_at(id_end + secret_len - 2) {
-            secret_len -= 2;
-        }
-        if secret_len == 0 {
-            i = id_end;
+        if run == 0 {
             continue;
         }
-        out.push_str(&text[copied..id_end]);
-        out.push_str("***");
-        copied = id_end + secret_len;
-        i = copied;
+        hidden.get_or_insert_with(|| vec![false; bytes.len()])[id_end..id_end + run].fill(true);
+        shown.push(start..id_end);
     }
-    out.push_str(&text[copied..]);
+    let Some(mut hidden) = hidden else {
+        return text.to_owned();
+    };
+    for r in shown {
+        hidden[r].fill(false);
+    }
+    // Hidden bytes are ASCII, so every boundary below is a char boundary.
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let j = i + hidden[i..].iter().take_while(|&&h| h == hidden[i]).count();
+        if hidden[i] {
+            out.push_str("***");
+        } else {
+            out.push_str(&text[i..j]);
+        }
+        i = j;
+    }
     out
 }
 
@@ -491,6 +505,20 @@ mod tests {
             "xak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0***\
              ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***.y"
         );
+    }
+
+    #[test]
+    fn redacts_a_key_that_starts_inside_an_access_id() {
+        let b = "ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0Zx9Qw2Er7Ty4Ui1Op8As5Df3Gh6Jk0Lm";
+        // 31 hex digits, then the next key: `ak-<31 hex>a` looks like an access id of its own.
+        let text = format!("ak-{}{b}", "f".repeat(31));
+        let shown = redact_keys_in(&text);
+        assert!(!shown.contains("Zx9Q"), "{shown}");
+        assert!(
+            shown.ends_with("ak-0f9e8d7c6b5a49382716f5e4d3c2b1a0***"),
+            "{shown}"
+        );
+        assert_eq!(redact_keys_in("no key, ak- ak-12 é"), "no key, ak- ak-12 é");
     }
 
     #[test]

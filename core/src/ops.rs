@@ -79,9 +79,16 @@ impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field("api_key", &self.api_key.as_deref().map(secret_debug))
-            .field("api_key_file", &self.api_key_file)
-            .field("profile", &self.profile)
-            .field("base_url", &self.base_url)
+            // A key pasted into the wrong field still never shows.
+            .field(
+                "api_key_file",
+                &self
+                    .api_key_file
+                    .as_ref()
+                    .map(|p| redact_keys_in(&p.to_string_lossy())),
+            )
+            .field("profile", &self.profile.as_deref().map(redact_keys_in))
+            .field("base_url", &self.base_url.as_deref().map(redact_keys_in))
             .field(
                 "header_scheme",
                 &self.header_scheme.as_deref().map(redact_keys_in),
