@@ -5,7 +5,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 WITH_SERVER := scripts/with-devserver
 
-.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean fuzz fuzz-smoke
+.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean fuzz fuzz-smoke \
+	dist dist-test
 
 # Every suite, each timed, with a summary line per suite at the end (scripts/test-all).
 test:
@@ -19,6 +20,7 @@ rust-test:
 lint:
 	cargo fmt --all --check
 	cargo clippy --quiet --all-targets -- -D warnings
+	scripts/lint-workflows
 
 # The local server fuzzed against spec/openapi.yaml.
 contract:
@@ -43,6 +45,24 @@ fuzz:
 
 fuzz-smoke:
 	scripts/fuzz 20
+
+# Release artifacts for this machine's platform (x86_64 Linux, glibc) into dist/: crates, CLI archives
+# with SHA256SUMS, the manylinux2014 abi3 wheel and sdist, the npm packages, the Go release tree.
+# Other platforms are built by .github/workflows/release.yml.
+dist:
+	scripts/dist-rust
+	scripts/dist-cli
+	scripts/dist-python
+	scripts/dist-node
+	scripts/dist-go
+
+# Each package installed as a user would, from a local registry on loopback, into a fresh project with
+# no Rust toolchain on PATH, then run against a local server.
+dist-test: dist
+	$(WITH_SERVER) scripts/dist-test-python
+	$(WITH_SERVER) scripts/dist-test-node
+	$(WITH_SERVER) scripts/dist-test-go
+	$(WITH_SERVER) scripts/dist-test-rust
 
 # The static library the Go module links (release build, placed inside the module).
 go:
