@@ -47,8 +47,9 @@ fn to_value(obj: &Bound<'_, PyAny>, path: &mut Vec<*mut pyo3::ffi::PyObject>) ->
             .map(Value::Number)
             .ok_or_else(|| PyTypeError::new_err("NaN and infinity are not valid JSON"));
     }
-    let is_container =
-        obj.cast::<PyDict>().is_ok() || obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok();
+    let is_container = obj.cast::<PyDict>().is_ok()
+        || obj.cast::<PyList>().is_ok()
+        || obj.cast::<PyTuple>().is_ok();
     if !is_container {
         return Err(PyTypeError::new_err(format!(
             "cannot send a {} as JSON",
@@ -87,7 +88,9 @@ fn container_to_value(
         return Ok(Value::Object(m));
     }
     let items = if let Ok(l) = obj.cast::<PyList>() {
-        l.iter().map(|v| to_value(&v, path)).collect::<PyResult<_>>()
+        l.iter()
+            .map(|v| to_value(&v, path))
+            .collect::<PyResult<_>>()
     } else {
         obj.cast::<PyTuple>()?
             .iter()
