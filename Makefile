@@ -20,6 +20,7 @@ rust-test:
 lint:
 	cargo fmt --all --check
 	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet -p noorle-python -p noorle-node --all-targets -- -D warnings
 	scripts/lint-workflows
 
 # The local server fuzzed against spec/openapi.yaml.
