@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -195,8 +194,8 @@ fn rotate_prints_the_new_key_once_or_writes_it() {
     assert_ne!(newest, new_key);
     assert!(!out.stdout.contains(secret_of(newest)));
     assert!(out.stdout.contains(&format!("ak-{}***", id_of(newest))));
-    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    #[cfg(unix)]
+    assert_eq!(mode_of(&file), 0o600);
     plain
         .run(&["whoami", "--api-key-file", &file_s])
         .code(0)
@@ -397,9 +396,15 @@ fn doctor_on_a_good_key() {
     env.set("NOORLE_API_KEY_FILE", &file.display().to_string());
     let out = env.run(&["doctor"]);
     out.code(0).no_secret(&admin);
+    // Windows has no mode bits: doctor reports the mode as unknown.
+    let mode = if cfg!(unix) {
+        "mode 600"
+    } else {
+        "mode unknown"
+    };
     for s in [
         "env_file $NOORLE_API_KEY_FILE",
-        "mode 600",
+        mode,
         "valid (ak-",
         "from $NOORLE_BASE_URL",
         "status       active",
@@ -414,7 +419,12 @@ fn doctor_on_a_good_key() {
     let v = out.json();
     assert_eq!(v["ok"], true);
     assert_eq!(v["source"]["kind"], "env_file");
-    assert_eq!(v["file"]["mode"], "600");
+    let mode = if cfg!(unix) {
+        json!("600")
+    } else {
+        json!(null)
+    };
+    assert_eq!(v["file"]["mode"], mode);
     assert_eq!(v["server"]["api_key"]["status"], "active");
 }
 
@@ -455,6 +465,8 @@ fn doctor_on_an_invalid_key_file() {
     assert!(out.stdout.contains("none found") && out.stdout.contains("NOORLE_API_KEY"));
 }
 
+// Unix only: Windows has no mode bits, and doctor does not inspect ACLs.
+#[cfg(unix)]
 #[test]
 fn doctor_on_a_world_readable_file() {
     let (_, admin) = service_account("admin");
@@ -472,7 +484,7 @@ fn doctor_on_a_world_readable_file() {
     assert!(out.stdout.contains("status       active"));
 
     // World-writable is refused, with the same fix.
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    set_mode(&file, 0o666);
     let out = Env::new().run(&["doctor", "--api-key-file", &shown]);
     out.code(3).no_secret(&admin);
     assert!(out.stdout.contains("world-writable") && out.stdout.contains("chmod 600"));
@@ -487,9 +499,11 @@ fn login_writes_a_private_profile() {
     assert!(out.stdout.contains("logged in as"), "{out:#?}");
     let dir = env.home().join(".noorle");
     let file = dir.join("credentials");
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&file), 0o600);
-    assert_eq!(mode(&dir), 0o700);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode_of(&file), 0o600);
+        assert_eq!(mode_of(&dir), 0o700);
+    }
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("[default]") && text.contains(&admin));
     assert!(text.contains(&server().base_url));

@@ -1,6 +1,8 @@
 //! A forked child inherits none of the runtime's threads: the shared runtime and the client's
 //! connection pool are rebuilt there, so calls work instead of hanging.
 
+// Unix only: fork(2) and waitpid(2) have no Windows counterpart.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -296,9 +296,13 @@ async fn pagination_that_makes_no_progress_ends_with_an_error() {
 }
 
 fn write_600(path: &Path, bytes: &[u8]) {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, bytes).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Modes are Unix only; elsewhere the file keeps its default access.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
 }
 
 fn profile_options(credentials: &Path) -> LoadOptions {
@@ -320,20 +324,24 @@ fn the_credentials_file_must_be_a_small_regular_file() {
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert!(err.to_string().contains("limit"), "{err}");
 
-    // A FIFO with a writer ready: refused, not read (nor waited on when no writer comes).
-    let fifo = dir.path().join("fifo");
-    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
-    let (writer_path, text) = (fifo.clone(), profile.clone());
-    // Blocks until a reader opens the FIFO, which the fixed loader never does: not joined.
-    std::thread::spawn(move || std::fs::write(writer_path, text));
-    let err = noorle::load_api_key(&profile_options(&fifo)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
-    assert!(err.to_string().contains("not a regular file"), "{err}");
+    // FIFOs and device files are Unix things.
+    #[cfg(unix)]
+    {
+        // A FIFO with a writer ready: refused, not read (nor waited on when no writer comes).
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let (writer_path, text) = (fifo.clone(), profile.clone());
+        // Blocks until a reader opens the FIFO, which the fixed loader never does: not joined.
+        std::thread::spawn(move || std::fs::write(writer_path, text));
+        let err = noorle::load_api_key(&profile_options(&fifo)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
 
-    let err = noorle::load_api_key(&profile_options(Path::new("/dev/zero"))).unwrap_err();
-    assert!(err.to_string().contains("not a regular file"), "{err}");
+        let err = noorle::load_api_key(&profile_options(Path::new("/dev/zero"))).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
 
     // The same profile in a small regular file loads.
     let ok = dir.path().join("ok");

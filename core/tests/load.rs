@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use noorle::{load_api_key, Env, ErrorKind, LoadOptions, SourceKind};
@@ -25,8 +24,24 @@ fn env(pairs: &[(&str, &str)]) -> Env {
 fn write(path: &Path, text: &str, mode: u32) -> PathBuf {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    set_mode(path, mode);
     path.to_owned()
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// No mode bits elsewhere: the file keeps its default access.
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) {}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 fn opts(e: Env, dir: &Path) -> LoadOptions {
@@ -133,6 +148,11 @@ fn nothing_found_lists_every_place_in_order() {
         load_api_key(&opts(env(&[("HOME", home.to_str().unwrap())]), dir.path())).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::CredentialsNotFound);
     let searched = err.searched().unwrap();
+    // The platform's separator (`\` on Windows) inside the home folder.
+    let profile = format!(
+        "{} [profile default]",
+        Path::new(".noorle").join("credentials").display()
+    );
     let expect = [
         "api_key option",
         "api_key_file option",
@@ -140,7 +160,7 @@ fn nothing_found_lists_every_place_in_order() {
         "NOORLE_API_KEY_FILE",
         "CREDENTIALS_DIRECTORY",
         "run-secrets/noorle_api_key",
-        ".noorle/credentials [profile default]",
+        &profile,
     ];
     assert_eq!(searched.len(), expect.len(), "{searched:?}");
     for (place, want) in searched.iter().zip(expect) {
@@ -193,11 +213,16 @@ fn bad_profile_file_does_not_echo_its_content() {
     assert!(!err.to_string().contains("s9t0u1"), "{err}");
 }
 
+fn load_file(p: PathBuf) -> noorle::Result<noorle::LoadedKey> {
+    load_api_key(&LoadOptions::explicit_only().api_key_file(p))
+}
+
+// Unix only: Windows has no mode bits, and the loader does not inspect ACLs.
+#[cfg(unix)]
 #[test]
-fn unsafe_or_strange_files_are_refused_or_warned() {
+fn unsafe_modes_are_refused_or_warned() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let load_file = |p: PathBuf| load_api_key(&LoadOptions::explicit_only().api_key_file(p));
 
     let err = load_file(write(&d.join("ww"), K1, 0o666)).unwrap_err();
     assert!(
@@ -208,6 +233,13 @@ fn unsafe_or_strange_files_are_refused_or_warned() {
     let l = load_file(write(&d.join("gr"), K1, 0o644)).unwrap();
     assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
     assert!(l.warnings[0].contains("chmod 600"));
+}
+
+#[test]
+fn strange_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
     assert!(load_file(write(&d.join("ok"), K1, 0o600))
         .unwrap()
         .warnings
@@ -221,7 +253,7 @@ fn unsafe_or_strange_files_are_refused_or_warned() {
     assert!(err.to_string().contains("NUL"), "{err}");
 
     std::fs::write(d.join("latin1"), b"ak-\xe9\xe9").unwrap();
-    std::fs::set_permissions(d.join("latin1"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    set_mode(&d.join("latin1"), 0o600);
     let err = load_file(d.join("latin1")).unwrap_err();
     assert!(err.to_string().contains("UTF-8"), "{err}");
 
@@ -311,18 +343,11 @@ fn write_profile_keeps_other_profiles_and_is_private() {
     )
     .unwrap();
     noorle::write_profile(&path, "default", &K3.parse().unwrap(), None).unwrap();
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    assert_eq!(
-        std::fs::metadata(path.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o700
-    );
+    #[cfg(unix)]
+    {
+        assert_eq!(mode_of(&path), 0o600);
+        assert_eq!(mode_of(path.parent().unwrap()), 0o700);
+    }
     let o = |p: &str| {
         LoadOptions::explicit_only()
             .profile(p)
@@ -336,6 +361,8 @@ fn write_profile_keeps_other_profiles_and_is_private() {
     );
 }
 
+// Unix only: Windows has no mode bits, and the loader does not inspect ACLs.
+#[cfg(unix)]
 #[test]
 fn world_writable_secret_files_and_profiles_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -382,7 +409,7 @@ fn world_writable_secret_files_and_profiles_are_refused() {
             assert!(!msg.contains(secret), "{msg}");
         }
         // Private, the same file loads.
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        set_mode(&path, 0o600);
         assert_eq!(load_api_key(&o).unwrap().source.kind, kind);
         // Out of the way of the next, lower source.
         std::fs::remove_file(&path).unwrap();

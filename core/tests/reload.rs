@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,8 +19,15 @@ use common::{builder, start};
 fn swap_in(path: &Path, text: &str) {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).unwrap();
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).unwrap();
+    #[cfg(unix)]
+    set_mode(&tmp, 0o600);
     std::fs::rename(&tmp, path).unwrap();
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,6 +151,8 @@ async fn a_401_after_the_file_changed_is_retried_once_with_the_new_key() {
     assert_eq!(env.requests(&sa.api_key.id, Some(path)).await.len(), 2);
 }
 
+// Unix only: Windows has no mode bits, and the loader does not inspect ACLs.
+#[cfg(unix)]
 #[tokio::test]
 async fn a_world_writable_key_file_is_not_reloaded() {
     let env = start().await;
@@ -166,7 +174,7 @@ async fn a_world_writable_key_file_is_not_reloaded() {
     // Anyone could have written this one: the last good key stays in use.
     let tmp = file.with_extension("tmp");
     std::fs::write(&tmp, second.key.expose_secret()).unwrap();
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o666)).unwrap();
+    set_mode(&tmp, 0o666);
     std::fs::rename(&tmp, &file).unwrap();
     assert_eq!(c.whoami().await.unwrap().id, sa.api_key.id);
     assert_eq!(c.api_key().access_id(), sa.api_key.id);
@@ -181,7 +189,7 @@ async fn a_world_writable_key_file_is_not_reloaded() {
         .await
         .is_empty());
     // The same content, made private, is taken.
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    set_mode(&file, 0o600);
     assert_eq!(c.whoami().await.unwrap().id, second.api_key.id);
 }
 
@@ -205,10 +213,12 @@ async fn rotate_key_file_writes_verifies_and_reports_redacted() {
     let written = std::fs::read_to_string(&file).unwrap();
     let new_key = ApiKey::parse(written.trim()).unwrap();
     assert_eq!(new_key.access_id(), report.new_id);
-    assert_eq!(
-        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let shown = format!("{report:?}");
     assert!(
         !shown.contains(new_key.expose_secret_part())

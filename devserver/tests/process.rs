@@ -21,6 +21,25 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
+/// Stops the binary: SIGTERM on Unix, for a graceful exit. Windows has no SIGTERM (and a
+/// console Ctrl+Break cannot be sent to one child alone), so there the process is killed.
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    #[cfg(not(unix))]
+    child.kill().unwrap();
+}
+
+/// Whether the binary exited as a graceful stop should: success, on Unix (a killed process
+/// on Windows reports failure).
+fn stopped_cleanly(status: std::process::ExitStatus) -> bool {
+    cfg!(not(unix)) || status.success()
+}
+
 #[tokio::test]
 async fn persists_across_restart_and_never_stores_secrets() {
     let dir = tempfile::tempdir().unwrap();
@@ -283,20 +302,9 @@ fn binary_prints_listening_line() {
         .strip_prefix("root key (shown once): ")
         .unwrap();
     assert!(key.starts_with("ak-") && key.len() == 3 + 32 + 32);
-    #[cfg(unix)]
-    {
-        // SIGTERM: a clean exit.
-        std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-    }
-    #[cfg(not(unix))]
-    {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    // SIGTERM (Unix): a clean exit.
+    stop(&mut child);
+    assert!(stopped_cleanly(child.wait().unwrap()));
 
     // A malformed NOORLE_DEV_ROOT_KEY: a clear error and a failing exit.
     let out = std::process::Command::new(bin)
@@ -412,15 +420,12 @@ async fn binary_output_never_contains_a_secret() {
     assert_eq!(bearer.status().as_u16(), 401);
     assert!(!bearer.text().await.unwrap().contains(secret(&sa_key)));
 
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    stop(&mut child);
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
     let mut err = Vec::new();
     std::io::Read::read_to_end(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(stopped_cleanly(child.wait().unwrap()));
     assert!(
         !err.is_empty(),
         "trace logging produced no output: the check would be hollow"

@@ -197,13 +197,32 @@ pub fn service_account(role: &str) -> (String, String) {
     (id, key)
 }
 
-/// Writes `text` to a file in `dir` with `mode`.
+/// Writes `text` to a file in `dir` with `mode` (on Unix; elsewhere the default access).
 pub fn write_file(dir: &Path, name: &str, text: &str, mode: u32) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let p = dir.join(name);
     std::fs::write(&p, text).expect("write");
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    set_mode(&p, mode);
     p
+}
+
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[cfg(not(unix))]
+pub fn set_mode(_path: &Path, _mode: u32) {}
+
+/// The permission bits of a file or folder.
+#[cfg(unix)]
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 /// One bare HTTP/1.1 request to the server's `/_dev` endpoints; returns the whole answer.
