@@ -26,7 +26,7 @@ use crate::models::{
 };
 use crate::rotate::RotateKeyFile;
 
-/// Client and loader options, as every binding accepts them (SURFACE.md "Options everywhere").
+/// Client and loader options, as every binding accepts them (README.md, "Configuration").
 /// `Debug` redacts the key and shows only the names of `env_vars`.
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
