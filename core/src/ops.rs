@@ -71,6 +71,16 @@ fn secs(name: &str, v: f64) -> Result<Duration> {
 }
 
 /// A secret string for `Debug`: the redacted key when it is one, else nothing of it.
+/// A value's `Debug` with anything key-shaped redacted: the caller's parameters may hold a key
+/// pasted into a name, a description or a path.
+struct RedactedDebug<'a, T: ?Sized>(&'a T);
+
+impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_keys_in(&format!("{:?}", self.0)))
+    }
+}
+
 fn secret_debug(s: &str) -> String {
     ApiKey::parse_loaded(s).map_or_else(|_| "<redacted>".to_owned(), |k| k.redacted())
 }
@@ -344,26 +354,26 @@ impl std::fmt::Debug for Operation {
                     "json",
                     &json.as_ref().map(|j| redact_keys_in(&j.to_string())),
                 )
-                .field("idempotency_key", idempotency_key)
+                .field("idempotency_key", &RedactedDebug(idempotency_key))
                 .field("total_timeout", total_timeout)
                 .finish(),
             Op::ApiKeysCreate { params } => f
                 .debug_struct("ApiKeysCreate")
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ApiKeysList { params } => f
                 .debug_struct("ApiKeysList")
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ApiKeysUpdate { id, params } => f
                 .debug_struct("ApiKeysUpdate")
                 .field("id", &redact_keys_in(id))
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ApiKeysRotate { id, params } => f
                 .debug_struct("ApiKeysRotate")
                 .field("id", &redact_keys_in(id))
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ApiKeysRotateFile {
                 id,
@@ -372,31 +382,31 @@ impl std::fmt::Debug for Operation {
             } => f
                 .debug_struct("ApiKeysRotateFile")
                 .field("id", &id.as_deref().map(redact_keys_in))
-                .field("path", path)
+                .field("path", &RedactedDebug(path))
                 .field("grace_period_seconds", grace_period_seconds)
                 .finish(),
             Op::ServiceAccountsCreate { params } => f
                 .debug_struct("ServiceAccountsCreate")
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ServiceAccountsList { params } => f
                 .debug_struct("ServiceAccountsList")
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ServiceAccountsUpdate { id, params } => f
                 .debug_struct("ServiceAccountsUpdate")
                 .field("id", &redact_keys_in(id))
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ServiceAccountsCreateKey { id, params } => f
                 .debug_struct("ServiceAccountsCreateKey")
                 .field("id", &redact_keys_in(id))
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ServiceAccountsListKeys { id, params } => f
                 .debug_struct("ServiceAccountsListKeys")
                 .field("id", &redact_keys_in(id))
-                .field("params", params)
+                .field("params", &RedactedDebug(params))
                 .finish(),
             Op::ApiKeysGet { id }
             | Op::ApiKeysDeactivate { id }
@@ -646,6 +656,10 @@ mod tests {
             json!({"op": "request", "method": "GET", "path": format!("/x/{KEY}"),
                    "json": {"k": KEY}}),
             json!({"op": "api_keys.get", "id": KEY}),
+            // A key pasted into a parameter, and one joined to other text.
+            json!({"op": "api_keys.create", "name": format!("x{KEY}"), "permissions": ["read"]}),
+            json!({"op": "service_accounts.create", "name": "n", "description": KEY}),
+            json!({"op": "api_keys.rotate_file", "path": format!("/k/{KEY}")}),
         ];
         let mut shown = format!("{config:?}");
         for op in ops {
