@@ -45,6 +45,7 @@ pub mod logging;
 pub mod models;
 #[doc(hidden)]
 pub mod ops;
+mod redact;
 mod rotate;
 #[doc(hidden)]
 pub mod runtime;

@@ -1,0 +1,182 @@
+//! [`ClientConfig`]: the options every binding accepts, their redacting `Debug`, and how they
+//! map onto the loader and the client builder.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::client::{Client, ClientBuilder, RetryPolicy};
+use crate::error::{redact_keys_in, Error, Result};
+use crate::key::ApiKey;
+use crate::load::{Env, LoadOptions};
+
+/// Client and loader options, as every binding accepts them (README.md, "Configuration").
+/// `Debug` redacts the key and shows only the names of `env_vars`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub api_key: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub base_url: Option<String>,
+    /// `x-api-key` (default), `api-key` or `authorization`.
+    pub header_scheme: Option<String>,
+    /// Whole-request timeout, seconds.
+    pub timeout: Option<f64>,
+    /// Connect timeout, seconds.
+    pub connect_timeout: Option<f64>,
+    pub max_retries: Option<u32>,
+    /// A bound on each whole call, retries and waits included, seconds (default none).
+    pub total_timeout: Option<f64>,
+    /// First backoff step, seconds (default 0.5).
+    pub retry_base_delay: Option<f64>,
+    /// Longest backoff, seconds (default 8).
+    pub retry_max_delay: Option<f64>,
+    /// `false`: read no environment variables and no well-known files.
+    pub env: Option<bool>,
+    /// An isolated environment to read instead of the process's.
+    pub env_vars: Option<HashMap<String, String>>,
+    /// The credentials file (default `~/.noorle/credentials`).
+    pub credentials_file: Option<PathBuf>,
+    /// The Docker secret file (default `/run/secrets/noorle_api_key`).
+    pub docker_secret: Option<PathBuf>,
+    /// How often a key file is checked for changes, seconds (default 0.25).
+    pub reload_interval: Option<f64>,
+    /// The binding's language, for the `User-Agent` (e.g. `python/3.11.7`).
+    pub sdk_language: Option<String>,
+}
+
+pub(super) fn secs(name: &str, v: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        Error::config(format!(
+            "{name} must be a non-negative number of seconds, got {v}"
+        ))
+    })
+}
+
+/// A secret string for `Debug`: the redacted key when it is one, else nothing of it.
+pub(super) fn secret_debug(s: &str) -> String {
+    ApiKey::parse_loaded(s).map_or_else(|_| "<redacted>".to_owned(), |k| k.redacted())
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_key", &self.api_key.as_deref().map(secret_debug))
+            // A key pasted into the wrong field still never shows.
+            .field(
+                "api_key_file",
+                &self
+                    .api_key_file
+                    .as_ref()
+                    .map(|p| redact_keys_in(&p.to_string_lossy())),
+            )
+            .field("profile", &self.profile.as_deref().map(redact_keys_in))
+            .field("base_url", &self.base_url.as_deref().map(redact_keys_in))
+            .field(
+                "header_scheme",
+                &self.header_scheme.as_deref().map(redact_keys_in),
+            )
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("total_timeout", &self.total_timeout)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("retry_max_delay", &self.retry_max_delay)
+            .field("env", &self.env)
+            // Values may be secrets: only the names.
+            .field(
+                "env_vars",
+                &self.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+            )
+            .field("credentials_file", &self.credentials_file)
+            .field("docker_secret", &self.docker_secret)
+            .field("reload_interval", &self.reload_interval)
+            .field("sdk_language", &self.sdk_language)
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    /// Parses settings from JSON text; unknown fields are an error (a typo must not be ignored).
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "invalid client configuration: {}",
+                redact_keys_in(&e.to_string())
+            ))
+        })
+    }
+
+    /// The loader options these settings describe.
+    pub fn load_options(&self) -> Result<LoadOptions> {
+        let mut o = LoadOptions::default();
+        if let Some(raw) = &self.api_key {
+            o.api_key = Some(ApiKey::parse(raw).map_err(|error| Error::InvalidApiKey {
+                error,
+                origin: Some("the api_key option".into()),
+            })?);
+        }
+        o.api_key_file.clone_from(&self.api_key_file);
+        o.profile.clone_from(&self.profile);
+        if let Some(vars) = &self.env_vars {
+            o.env = Env::Map(vars.clone());
+        }
+        if self.env == Some(false) {
+            o.env = Env::Empty;
+            o.docker_secret = None;
+        }
+        if self.credentials_file.is_some() {
+            o.credentials_file.clone_from(&self.credentials_file);
+        }
+        if self.docker_secret.is_some() {
+            o.docker_secret.clone_from(&self.docker_secret);
+        }
+        Ok(o)
+    }
+
+    /// The client these settings describe.
+    pub fn builder(&self) -> Result<ClientBuilder> {
+        let mut b = Client::builder().load_options(self.load_options()?);
+        if let Some(u) = &self.base_url {
+            b = b.base_url(u.clone());
+        }
+        if let Some(s) = &self.header_scheme {
+            b = b.header_scheme(s.parse()?);
+        }
+        if let Some(t) = self.timeout {
+            b = b.timeout(secs("timeout", t)?);
+        }
+        if let Some(t) = self.connect_timeout {
+            b = b.connect_timeout(secs("connect_timeout", t)?);
+        }
+        if let Some(t) = self.total_timeout {
+            b = b.total_timeout(secs("total_timeout", t)?);
+        }
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = self.max_retries {
+            retry.max_retries = n;
+        }
+        if let Some(d) = self.retry_base_delay {
+            retry.base_delay = secs("retry_base_delay", d)?;
+        }
+        if let Some(d) = self.retry_max_delay {
+            retry.max_delay = secs("retry_max_delay", d)?;
+        }
+        b = b.retry_policy(retry);
+        if let Some(d) = self.reload_interval {
+            b = b.reload_interval(secs("reload_interval", d)?);
+        }
+        if let Some(l) = &self.sdk_language {
+            b = b.sdk_language(l.clone());
+        }
+        Ok(b)
+    }
+
+    /// Builds the client.
+    pub fn build(&self) -> Result<Client> {
+        self.builder()?.build()
+    }
+}

@@ -1,0 +1,318 @@
+//! [`Operation`]: every operation as a JSON-tagged value, with a `Debug` that never shows a key.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::config::{secret_debug, ClientConfig};
+use crate::error::{redact_keys_in, Error, Result};
+use crate::models::{
+    CreateApiKey, CreateServiceAccount, ListApiKeys, PageParams, RotateApiKey, UpdateApiKey,
+    UpdateServiceAccount,
+};
+
+/// One operation. Serialised with `"op"` naming it, e.g.
+/// `{"op": "api_keys.create", "name": "ci", "permissions": ["read"]}`. `Debug` never shows a key.
+#[derive(Clone, Deserialize)]
+#[serde(tag = "op")]
+pub enum Operation {
+    // Operations that need no client.
+    #[serde(rename = "version")]
+    Version,
+    #[serde(rename = "parse_key")]
+    ParseKey { key: String },
+    #[serde(rename = "load_api_key")]
+    LoadApiKey {
+        #[serde(default)]
+        config: ClientConfig,
+    },
+    #[serde(rename = "auth_headers")]
+    AuthHeaders { key: String, scheme: Option<String> },
+
+    // Operations on a client.
+    #[serde(rename = "key_source")]
+    KeySource,
+    #[serde(rename = "whoami")]
+    Whoami,
+    #[serde(rename = "request")]
+    Request {
+        method: String,
+        path: String,
+        #[serde(default)]
+        query: Option<HashMap<String, Value>>,
+        #[serde(default)]
+        json: Option<Value>,
+        #[serde(default)]
+        idempotency_key: Option<String>,
+        /// A bound on this whole call, seconds (overrides the client's `total_timeout`).
+        #[serde(default)]
+        total_timeout: Option<f64>,
+    },
+    #[serde(rename = "api_keys.create")]
+    ApiKeysCreate {
+        #[serde(flatten)]
+        params: CreateApiKey,
+    },
+    #[serde(rename = "api_keys.list")]
+    ApiKeysList {
+        #[serde(flatten)]
+        params: ListApiKeys,
+    },
+    #[serde(rename = "api_keys.get")]
+    ApiKeysGet { id: String },
+    #[serde(rename = "api_keys.update")]
+    ApiKeysUpdate {
+        id: String,
+        #[serde(flatten)]
+        params: UpdateApiKey,
+    },
+    #[serde(rename = "api_keys.deactivate")]
+    ApiKeysDeactivate { id: String },
+    #[serde(rename = "api_keys.activate")]
+    ApiKeysActivate { id: String },
+    #[serde(rename = "api_keys.revoke")]
+    ApiKeysRevoke { id: String },
+    #[serde(rename = "api_keys.delete")]
+    ApiKeysDelete { id: String },
+    #[serde(rename = "api_keys.rotate")]
+    ApiKeysRotate {
+        id: String,
+        #[serde(flatten)]
+        params: RotateApiKey,
+    },
+    #[serde(rename = "api_keys.rotate_file")]
+    ApiKeysRotateFile {
+        id: Option<String>,
+        path: PathBuf,
+        grace_period_seconds: Option<u64>,
+    },
+    #[serde(rename = "service_accounts.create")]
+    ServiceAccountsCreate {
+        #[serde(flatten)]
+        params: CreateServiceAccount,
+    },
+    #[serde(rename = "service_accounts.list")]
+    ServiceAccountsList {
+        #[serde(flatten)]
+        params: PageParams,
+    },
+    #[serde(rename = "service_accounts.get")]
+    ServiceAccountsGet { id: String },
+    #[serde(rename = "service_accounts.update")]
+    ServiceAccountsUpdate {
+        id: String,
+        #[serde(flatten)]
+        params: UpdateServiceAccount,
+    },
+    #[serde(rename = "service_accounts.delete")]
+    ServiceAccountsDelete { id: String },
+    #[serde(rename = "service_accounts.create_key")]
+    ServiceAccountsCreateKey {
+        id: String,
+        #[serde(flatten)]
+        params: CreateApiKey,
+    },
+    #[serde(rename = "service_accounts.list_keys")]
+    ServiceAccountsListKeys {
+        id: String,
+        #[serde(flatten)]
+        params: PageParams,
+    },
+}
+
+/// A value's `Debug` with anything key-shaped redacted: the caller's parameters may hold a key
+/// pasted into a name, a description or a path.
+struct RedactedDebug<'a, T: ?Sized>(&'a T);
+
+impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_keys_in(&format!("{:?}", self.0)))
+    }
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        type Op = Operation;
+        match self {
+            Op::Version => f.write_str("Version"),
+            Op::KeySource => f.write_str("KeySource"),
+            Op::Whoami => f.write_str("Whoami"),
+            Op::ParseKey { key } => f
+                .debug_struct("ParseKey")
+                .field("key", &secret_debug(key))
+                .finish(),
+            Op::AuthHeaders { key, scheme } => f
+                .debug_struct("AuthHeaders")
+                .field("key", &secret_debug(key))
+                .field("scheme", &scheme.as_deref().map(redact_keys_in))
+                .finish(),
+            Op::LoadApiKey { config } => f
+                .debug_struct("LoadApiKey")
+                .field("config", config)
+                .finish(),
+            // A request's path, query and body are the caller's: shown with keys redacted.
+            Op::Request {
+                method,
+                path,
+                query,
+                json,
+                idempotency_key,
+                total_timeout,
+            } => f
+                .debug_struct("Request")
+                .field("method", method)
+                .field("path", &redact_keys_in(path))
+                .field(
+                    "query",
+                    &query.as_ref().map(|q| redact_keys_in(&format!("{q:?}"))),
+                )
+                .field(
+                    "json",
+                    &json.as_ref().map(|j| redact_keys_in(&j.to_string())),
+                )
+                .field("idempotency_key", &RedactedDebug(idempotency_key))
+                .field("total_timeout", total_timeout)
+                .finish(),
+            Op::ApiKeysCreate { params } => f
+                .debug_struct("ApiKeysCreate")
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ApiKeysList { params } => f
+                .debug_struct("ApiKeysList")
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ApiKeysUpdate { id, params } => f
+                .debug_struct("ApiKeysUpdate")
+                .field("id", &redact_keys_in(id))
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ApiKeysRotate { id, params } => f
+                .debug_struct("ApiKeysRotate")
+                .field("id", &redact_keys_in(id))
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ApiKeysRotateFile {
+                id,
+                path,
+                grace_period_seconds,
+            } => f
+                .debug_struct("ApiKeysRotateFile")
+                .field("id", &id.as_deref().map(redact_keys_in))
+                .field("path", &RedactedDebug(path))
+                .field("grace_period_seconds", grace_period_seconds)
+                .finish(),
+            Op::ServiceAccountsCreate { params } => f
+                .debug_struct("ServiceAccountsCreate")
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ServiceAccountsList { params } => f
+                .debug_struct("ServiceAccountsList")
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ServiceAccountsUpdate { id, params } => f
+                .debug_struct("ServiceAccountsUpdate")
+                .field("id", &redact_keys_in(id))
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ServiceAccountsCreateKey { id, params } => f
+                .debug_struct("ServiceAccountsCreateKey")
+                .field("id", &redact_keys_in(id))
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ServiceAccountsListKeys { id, params } => f
+                .debug_struct("ServiceAccountsListKeys")
+                .field("id", &redact_keys_in(id))
+                .field("params", &RedactedDebug(params))
+                .finish(),
+            Op::ApiKeysGet { id }
+            | Op::ApiKeysDeactivate { id }
+            | Op::ApiKeysActivate { id }
+            | Op::ApiKeysRevoke { id }
+            | Op::ApiKeysDelete { id }
+            | Op::ServiceAccountsGet { id }
+            | Op::ServiceAccountsDelete { id } => {
+                let name = match self {
+                    Op::ApiKeysGet { .. } => "ApiKeysGet",
+                    Op::ApiKeysDeactivate { .. } => "ApiKeysDeactivate",
+                    Op::ApiKeysActivate { .. } => "ApiKeysActivate",
+                    Op::ApiKeysRevoke { .. } => "ApiKeysRevoke",
+                    Op::ApiKeysDelete { .. } => "ApiKeysDelete",
+                    Op::ServiceAccountsGet { .. } => "ServiceAccountsGet",
+                    _ => "ServiceAccountsDelete",
+                };
+                f.debug_struct(name)
+                    .field("id", &redact_keys_in(id))
+                    .finish()
+            }
+        }
+    }
+}
+
+impl Operation {
+    /// Parses an operation from JSON text, with an error that names what is wrong.
+    pub fn from_json(text: &str) -> Result<Self> {
+        // serde quotes rejected values, which could be a key: redact them.
+        serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "invalid operation: {}",
+                redact_keys_in(&e.to_string())
+            ))
+        })
+    }
+
+    /// Whether this operation needs a client.
+    pub fn needs_client(&self) -> bool {
+        !matches!(
+            self,
+            Self::Version
+                | Self::ParseKey { .. }
+                | Self::LoadApiKey { .. }
+                | Self::AuthHeaders { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &str = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+
+    #[test]
+    fn debug_never_shows_a_key() {
+        let config = ClientConfig::from_json(
+            &json!({"api_key": KEY, "header_scheme": KEY,
+                    "env_vars": {"NOORLE_API_KEY": KEY}})
+            .to_string(),
+        )
+        .unwrap();
+        let ops = [
+            json!({"op": "parse_key", "key": KEY}),
+            json!({"op": "parse_key", "key": "not-a-key-but-secret-s9t0"}),
+            json!({"op": "auth_headers", "key": KEY, "scheme": "x-api-key"}),
+            json!({"op": "load_api_key", "config": {"api_key": KEY}}),
+            json!({"op": "request", "method": "GET", "path": format!("/x/{KEY}"),
+                   "json": {"k": KEY}}),
+            json!({"op": "api_keys.get", "id": KEY}),
+            // A key pasted into a parameter, and one joined to other text.
+            json!({"op": "api_keys.create", "name": format!("x{KEY}"), "permissions": ["read"]}),
+            json!({"op": "service_accounts.create", "name": "n", "description": KEY}),
+            json!({"op": "api_keys.rotate_file", "path": format!("/k/{KEY}")}),
+        ];
+        let mut shown = format!("{config:?}");
+        for op in ops {
+            shown.push_str(&format!(
+                "{:?}",
+                Operation::from_json(&op.to_string()).unwrap()
+            ));
+        }
+        assert!(
+            shown.contains("ApiKeysGet") && shown.contains("NOORLE_API_KEY"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s9t0"), "{shown}");
+    }
+}
