@@ -156,7 +156,7 @@ def test_httpx_and_requests_adapters(account: noorle.CreatedServiceAccount, base
     schemes = [e["auth_header"] for e in dev.requests(key.access_id, path="/v1/api-keys/self")]
     assert schemes.count("x-api-key") == 2 and schemes.count("api-key") == 2 and schemes.count("authorization") == 2
     # The adapter loads from the environment like everything else.
-    auth = noorle.httpx_auth(env_vars={"NOORLE_API_KEY": key.expose_secret()})
+    auth = noorle.httpx_auth(env_vars={"NOORLE_API_KEY": key.expose_secret(), "NOORLE_BASE_URL": base_url})
     with httpx.Client(base_url=base_url, auth=auth) as h:
         assert h.get("/v1/api-keys/self").status_code == 200
     with pytest.raises(noorle.ConfigError):

@@ -5,8 +5,9 @@
 ...     me = client.whoami()
 
 ``ApiKey`` parses and validates keys (every printed form is redacted), ``load_api_key`` runs the
-loading chain, ``auth_headers`` / ``httpx_auth`` / ``requests_auth`` attach a key to other HTTP
-clients, and ``Client`` / ``AsyncClient`` call the API with retries, timeouts and typed errors.
+loading chain, ``auth_headers`` / ``httpx_auth`` / ``httpx_transport`` / ``requests_auth`` attach a
+key to other HTTP clients (for the base URL's origin only), and ``Client`` / ``AsyncClient`` call
+the API with retries, timeouts and typed errors.
 The behaviour lives in the Rust core; this package is a thin layer over it.
 """
 
@@ -24,7 +25,7 @@ from ._logging import _from_env, enable_logging
 from ._native import VERSION as __version__
 from ._native import ApiKey
 from ._ops import NoorleWarning
-from .adapters import httpx_auth, requests_auth
+from .adapters import httpx_async_transport, httpx_auth, httpx_transport, requests_auth
 from .errors import (
     APIConnectionError,
     APIError,
@@ -62,6 +63,8 @@ __all__ = [
     "load_api_key",
     "auth_headers",
     "httpx_auth",
+    "httpx_transport",
+    "httpx_async_transport",
     "requests_auth",
     "enable_logging",
     "Client",
