@@ -462,3 +462,33 @@ func TestServerErrorsAreRedacted(t *testing.T) {
 		t.Errorf("details: the error shows the secret: %#v", e)
 	}
 }
+
+func TestDeepAndCyclicBodiesAreRefusedCleanly(t *testing.T) {
+	// A body nested deeper than the core accepts (128 levels), and one that contains itself: each
+	// is a config error before anything is sent, never a crash or a hang.
+	ctx := context.Background()
+	key, c := freshKey(t)
+	var deep any = "leaf"
+	for i := 0; i < 5000; i++ {
+		deep = []any{deep}
+	}
+	cyclic := map[string]any{"name": "loop"}
+	cyclic["self"] = cyclic
+	for name, body := range map[string]any{"deep": deep, "cyclic": cyclic} {
+		_, err := c.Request(ctx, "POST", "/v1/service-accounts", &noorle.RequestParams{JSON: body})
+		if !errors.Is(err, noorle.ErrConfig) {
+			t.Errorf("%s body: want a config error, got %v", name, err)
+		}
+	}
+	if log := requestLog(t, key.AccessID(), "", ""); len(log) != 0 {
+		t.Fatalf("the server saw %+v", log)
+	}
+	// The control: a shallow body is sent.
+	shallow := map[string]any{"name": "ok-" + suffix(), "role": "viewer"}
+	if _, err := c.Request(ctx, "POST", "/v1/service-accounts", &noorle.RequestParams{JSON: shallow}); err != nil {
+		t.Fatalf("control: %v", err)
+	}
+	if log := requestLog(t, key.AccessID(), "POST", "/v1/service-accounts"); len(log) != 1 {
+		t.Fatalf("control: the server saw %+v", log)
+	}
+}

@@ -187,6 +187,18 @@ fn a_cancelled_token_stops_the_call() {
 }
 
 #[test]
+fn deeply_nested_bodies_are_config_errors_before_any_request() {
+    // 5,000 levels, more than the JSON reader accepts: refused as configuration before connecting
+    // (a sent request would be a `connection` error against this client), never a crash.
+    let (client, _) = new_client(&offline_config());
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let op = format!(r#"{{"op":"request","method":"POST","path":"/v1/agents","json":{deep}}}"#);
+    let v = call(client, &op);
+    assert_eq!(error_kind(&v), "config", "{v}");
+    unsafe { noorle_client_free(client) };
+}
+
+#[test]
 fn connection_errors_are_envelopes() {
     let (client, _) = new_client(&offline_config());
     let v = call(client, r#"{"op":"whoami"}"#);
