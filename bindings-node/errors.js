@@ -60,8 +60,10 @@ const BY_KIND = {
 
 /**
  * Turns whatever the native layer threw into a NoorleError. Errors carrying the core's info map
- * by kind; anything else (a Rust panic, a napi conversion failure) becomes the base class, its
- * message passed through the core's redaction as a second line of defence.
+ * by kind; napi's own refusal of an argument (`InvalidArg`: JSON nested deeper than 128 levels or
+ * over a million values) is a ConfigError, as the core says of a body it cannot take; anything else
+ * (a Rust panic) becomes the base class. Messages pass through the core's redaction as a second
+ * line of defence.
  */
 function fromNative(err, redact) {
   if (err instanceof NoorleError) return err
@@ -77,6 +79,7 @@ function fromNative(err, redact) {
   } catch {
     msg = 'an internal error occurred in the native module'
   }
+  if (err && err.code === 'InvalidArg') return new ConfigError(`invalid argument: ${msg}`, { kind: 'config' })
   return new NoorleError(`internal error in the Noorle native module: ${msg}`, { kind: 'internal' })
 }
 

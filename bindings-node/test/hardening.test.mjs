@@ -168,3 +168,17 @@ test('fetch sends the key only to the base URL origin, and never along a redirec
     other.close()
   }
 })
+
+test('JSON nested deeper than the native layer takes is a ConfigError, and nothing is sent', async () => {
+  const a = await newAccount('node-deep-json')
+  const c = a.client()
+  let deep = 'leaf'
+  for (let i = 0; i < 5000; i++) deep = [deep]
+  const e = await rejectsWith(c.request('POST', '/v1/agents', { json: deep }), noorle.ConfigError)
+  assert.equal(e.kind, 'config')
+  assert.match(e.message, /nesting depth/)
+  assert.deepEqual(await requestLog(a.accessId, { path: '/v1/agents' }), [])
+  // The control: a shallow body is sent.
+  await c.request('GET', '/v1/agents', { query: { limit: '1' } })
+  assert.equal((await requestLog(a.accessId, { path: '/v1/agents' })).length, 1)
+})
