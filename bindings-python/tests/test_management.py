@@ -94,6 +94,26 @@ def test_rotate_file(client: noorle.Client, base_url: str, tmp_path: Path) -> No
     assert new_key.access_id == report["new_id"]
 
 
+async def test_rotate_file_async(account: noorle.CreatedServiceAccount, base_url: str, tmp_path: Path) -> None:
+    async with noorle.AsyncClient(account.key, base_url=base_url, env=False) as c:
+        created = await c.api_keys.create("py-file-async")
+        f = tmp_path / "key"
+        f.write_text(created.key.expose_secret())
+        f.chmod(0o644)
+        report = await c.api_keys.rotate_file(f, id=created.api_key.id, grace_period_seconds=60)
+        assert report["old_id"] == created.api_key.id and report["new_id"] != created.api_key.id
+        assert report["path"] == str(f) and report["old_key_valid_until"] is not None
+        assert created.key.expose_secret() not in str(report)
+        assert f.stat().st_mode & 0o777 == 0o600
+        new_key = noorle.load_api_key(api_key_file=f, env=False).key
+        assert new_key.access_id == report["new_id"] and new_key.expose_secret() not in str(report)
+        # Within the grace period both keys work.
+        for k in (created.key, new_key):
+            async with noorle.AsyncClient(k, base_url=base_url, env=False) as other:
+                assert (await other.whoami()).id == k.access_id
+        assert (await c.api_keys.get(report["new_id"])).rotated_from == created.api_key.id
+
+
 def test_service_accounts(root: noorle.Client, client: noorle.Client, account: noorle.CreatedServiceAccount,
                           base_url: str) -> None:
     sa = client.service_accounts.create("py-sub", description="made by pytest", role="developer")

@@ -9,6 +9,7 @@ HTTP, retries, timeouts, key loading and errors.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from types import TracebackType
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, Iterator, Mapping, Optional, Type, Union
@@ -290,8 +291,6 @@ class ApiKeys:
     ) -> Dict[str, Any]:
         """Rotates a key and writes the new one to ``path`` atomically (mode 0600), then checks it.
         Returns a report with both keys redacted."""
-        import os
-
         op = with_fields(
             {"op": "api_keys.rotate_file", "path": os.fspath(path)},
             id=None if id is None else key_id(id),
@@ -546,6 +545,19 @@ class AsyncApiKeys:
     async def rotate(self, id: KeyId, *, grace_period_seconds: Optional[int] = None) -> RotatedApiKey:
         op = with_fields({"op": "api_keys.rotate", "id": key_id(id)}, grace_period_seconds=grace_period_seconds)
         return _ops.rotated(await self._run(op))
+
+    async def rotate_file(
+        self, path: PathLike, *, id: Optional[KeyId] = None, grace_period_seconds: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """Rotates a key and writes the new one to ``path`` atomically (mode 0600), then checks it.
+        Returns a report with both keys redacted."""
+        op = with_fields(
+            {"op": "api_keys.rotate_file", "path": os.fspath(path)},
+            id=None if id is None else key_id(id),
+            grace_period_seconds=grace_period_seconds,
+        )
+        result: Dict[str, Any] = await self._run(op)
+        return result
 
 
 class AsyncServiceAccounts:
