@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
+	"unicode/utf8"
 )
 
 // APIKeysService carries the /v1/api-keys calls. Get it as client.APIKeys.
@@ -109,6 +110,27 @@ func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyPa
 		return nil, &Error{Kind: KindInternal, Message: "cannot decode the previous key: " + err.Error()}
 	}
 	return r, nil
+}
+
+// RotateFile rotates a key with a grace period, writes the new key to p.Path atomically (temp
+// file, fsync, rename, mode 0600), checks it with Whoami and reports both keys redacted. A failed
+// step is an *Error naming the step and saying what still works.
+func (s *APIKeysService) RotateFile(ctx context.Context, p RotateFileParams) (*RotationReport, error) {
+	// encoding/json would replace bad bytes with U+FFFD and the key would go to another file.
+	if !utf8.ValidString(p.Path) || !utf8.ValidString(p.ID) {
+		return nil, &Error{Kind: KindConfig, Message: "the key file path or key id is not valid UTF-8"}
+	}
+	op := struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		ID    string `json:"id,omitempty"`
+		Grace int64  `json:"grace_period_seconds"`
+	}{"api_keys.rotate_file", p.Path, p.ID, int64(p.GracePeriod.Seconds())}
+	var r RotationReport
+	if err := s.c.do(ctx, op, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // walk turns a page getter into an iterator over every item.

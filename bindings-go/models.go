@@ -201,6 +201,26 @@ type RotateAPIKeyParams struct {
 	GracePeriod time.Duration
 }
 
+// RotateFileParams: rotate the key ID (empty: the client's own key) and write the new one to
+// Path (atomically, mode 0600); the old key keeps working GracePeriod (0 to 7 days, whole
+// seconds), then is revoked.
+type RotateFileParams struct {
+	Path        string
+	ID          string
+	GracePeriod time.Duration
+}
+
+// RotationReport is what RotateFile did. Both keys appear redacted.
+type RotationReport struct {
+	OldID  string `json:"old_id"`
+	OldKey string `json:"old_key"`
+	NewID  string `json:"new_id"`
+	NewKey string `json:"new_key"`
+	Path   string `json:"path"`
+	// When the old key stops working (the old record's revoked_at).
+	OldKeyValidUntil *time.Time `json:"old_key_valid_until"`
+}
+
 // CreateServiceAccountParams create a service account (Role default developer).
 type CreateServiceAccountParams struct {
 	Name        string `json:"name"`
