@@ -40,6 +40,27 @@ impl Client {
         })
     }
 
+    /// Encodes `body`, sends the request and returns the answer's bytes.
+    async fn send_encoded<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&B>,
+        idempotency_key: Option<String>,
+    ) -> Result<bytes::Bytes> {
+        let body = body
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
+        let opts = RequestOptions {
+            idempotency_key,
+            ..RequestOptions::default()
+        };
+        let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
+        Ok(bytes)
+    }
+
     /// Sends a request and decodes `field` of the answer's JSON object.
     pub(crate) async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
@@ -50,15 +71,9 @@ impl Client {
         idempotency_key: Option<String>,
         field: &str,
     ) -> Result<T> {
-        let body = body
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
-        let opts = RequestOptions {
-            idempotency_key,
-            ..RequestOptions::default()
-        };
-        let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
+        let bytes = self
+            .send_encoded(method, path, query, body, idempotency_key)
+            .await?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde::de::DeserializeSeed::deserialize(FieldSeed::<T>::new(field), &mut de)
             .map_err(|e| unexpected(path, e))
@@ -73,15 +88,9 @@ impl Client {
         body: Option<&B>,
         idempotency_key: Option<String>,
     ) -> Result<Value> {
-        let body = body
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| Error::config(format!("cannot encode the request: {e}")))?;
-        let opts = RequestOptions {
-            idempotency_key,
-            ..RequestOptions::default()
-        };
-        let (_, _, bytes) = self.send(method, path, query, body.as_ref(), opts).await?;
+        let bytes = self
+            .send_encoded(method, path, query, body, idempotency_key)
+            .await?;
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
