@@ -22,6 +22,7 @@ lint:
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet -p noorle-python -p noorle-node --all-targets -- -D warnings
 	scripts/lint-workflows
+	scripts/gen-surface --check
 
 # The local server fuzzed against spec/openapi.yaml.
 contract:
