@@ -11,7 +11,8 @@ if [ -z "${NOORLE_BASE_URL:-}" ] || [ -z "${NOORLE_DEV_ROOT_KEY:-}" ]; then
 fi
 
 npm ci --no-audit --no-fund
-npm run build
+# The debug addon with the test-only hooks (a deliberate panic); release builds leave them out.
+npm run build -- --features test-hooks
 
 # The deliberate-panic test would print a full backtrace; the message is enough.
 RUST_BACKTRACE=0 node --test --test-concurrency=4 test/*.test.mjs

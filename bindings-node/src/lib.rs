@@ -11,6 +11,7 @@ use napi_derive::napi;
 use noorle::ops::{self, CancellationToken, ClientConfig, Operation};
 use noorle::ApiKey;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 /// Installs the `NOORLE_LOG` subscriber once, when the addon loads.
 #[napi_derive::module_init]
@@ -60,7 +61,8 @@ pub fn redact_keys_in(text: String) -> String {
 }
 
 /// Panics on purpose, synchronously or inside a future: lets the tests check that a panic
-/// becomes a `NoorleError` and never aborts the process.
+/// becomes a `NoorleError` and never aborts the process. Only in builds with `test-hooks`.
+#[cfg(feature = "test-hooks")]
 #[napi(catch_unwind, ts_return_type = "Promise<void> | void")]
 pub fn debug_panic(env: &Env, in_future: bool) -> Result<Unknown<'_>> {
     if !in_future {
@@ -88,7 +90,8 @@ impl NativeApiKey {
     /// Parses strictly (no whitespace stripping), as `ApiKey.parse`.
     #[napi(factory, catch_unwind)]
     pub fn parse(env: &Env, input: String) -> Result<Self> {
-        let input = zeroize_string(input);
+        // The JS string's copy in Rust memory is wiped when it drops.
+        let input = Zeroizing::new(input);
         ApiKey::parse(&input)
             .map(|key| Self { key })
             .map_err(|e| js_error(env, &e.into()))
@@ -113,27 +116,6 @@ impl NativeApiKey {
     #[napi(catch_unwind)]
     pub fn equals(&self, other: &NativeApiKey) -> bool {
         self.key == other.key
-    }
-}
-
-// The JS string is copied into Rust memory that is wiped when it drops.
-fn zeroize_string(s: String) -> ZeroizingString {
-    ZeroizingString(s)
-}
-
-struct ZeroizingString(String);
-
-impl std::ops::Deref for ZeroizingString {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Drop for ZeroizingString {
-    fn drop(&mut self) {
-        // SAFETY: overwriting with zero bytes keeps the buffer valid UTF-8.
-        unsafe { self.0.as_bytes_mut() }.fill(0);
     }
 }
 
