@@ -1,75 +1,44 @@
 'use strict'
-// The one mapping from the core's ErrorInfo.kind to a NoorleError subclass.
+// The base error's behaviour and the one mapping from the core's ErrorInfo to a NoorleError
+// subclass. The subclasses and the kind table are generated from spec/sdk.yaml (errors.gen.js).
 
 class NoorleError extends Error {
   constructor(message, info = {}, options) {
     super(message, options)
     this.name = new.target.name
     /** The core's kind: `not_found`, `timeout`, `cancelled`, ... */
-    this.kind = info.kind ?? 'internal'
-    /** The server's error code (`not_found`, ...), the key rule broken, or else the kind. */
-    this.code = info.code ?? this.kind
+    this.kind = info.kind ?? new.target.kind ?? 'internal'
+    /**
+     * The server's error code (`not_found`, ...), the key rule broken, or else the kind; a
+     * cancellation has the platform's `ABORT_ERR`.
+     */
+    this.code = this.kind === 'cancelled' ? 'ABORT_ERR' : info.code ?? this.kind
     this.status = info.status ?? undefined
     this.requestId = info.request_id ?? undefined
     this.details = info.details ?? undefined
     this.retryable = info.retryable ?? false
-    /** Seconds the server asked to wait, when it said. */
-    this.retryAfter = info.retry_after ?? undefined
+    /** Milliseconds the server asked to wait, when it said (the core reports seconds). */
+    this.retryAfter = info.retry_after == null ? undefined : Math.round(info.retry_after * 1000)
     if (info.position != null) this.position = info.position
     if (info.searched != null) this.searched = info.searched
   }
 }
 
-class APIError extends NoorleError {}
-class AuthenticationError extends APIError {}
-class PermissionDeniedError extends APIError {}
-class NotFoundError extends APIError {}
-class ConflictError extends APIError {}
-class ValidationError extends APIError {}
-class RateLimitError extends APIError {}
-class ServerError extends APIError {}
-class APIConnectionError extends NoorleError {}
-class APITimeoutError extends NoorleError {}
-class InvalidApiKeyError extends NoorleError {}
-class CredentialsNotFoundError extends NoorleError {}
-class ConfigError extends NoorleError {}
-/** The call was cancelled through its AbortSignal. `name` is `AbortError`, like the platform's. */
-class AbortError extends NoorleError {
-  constructor(message, info, options) {
-    super(message, { ...info, kind: 'cancelled', code: 'ABORT_ERR' }, options)
-    this.name = 'AbortError'
-  }
-}
-
-const BY_KIND = {
-  invalid_api_key: InvalidApiKeyError,
-  credentials_not_found: CredentialsNotFoundError,
-  config: ConfigError,
-  authentication: AuthenticationError,
-  permission_denied: PermissionDeniedError,
-  not_found: NotFoundError,
-  conflict: ConflictError,
-  validation: ValidationError,
-  rate_limited: RateLimitError,
-  server: ServerError,
-  api: APIError,
-  connection: APIConnectionError,
-  timeout: APITimeoutError,
-  cancelled: AbortError,
-}
+const { classes, byKind } = require('./errors.gen.js')(NoorleError)
+const { ConfigError, InternalError } = classes
 
 /**
  * Turns whatever the native layer threw into a NoorleError. Errors carrying the core's info map
- * by kind; napi's own refusal of an argument (`InvalidArg`: JSON nested deeper than 128 levels or
- * over a million values) is a ConfigError, as the core says of a body it cannot take; anything else
- * (a Rust panic) becomes the base class. Messages pass through the core's redaction as a second
- * line of defence.
+ * by kind, and a kind this layer does not know is the base class; napi's own refusal of an
+ * argument (`InvalidArg`: JSON nested deeper than 128 levels or over a million values) is a
+ * ConfigError, as the core says of a body it cannot take; anything else (a Rust panic) is an
+ * InternalError. Messages pass through the core's redaction as a second line of defence.
  */
 function fromNative(err, redact) {
   if (err instanceof NoorleError) return err
   const info = err && typeof err === 'object' ? err.noorle : undefined
   if (info && typeof info === 'object') {
-    const Cls = BY_KIND[info.kind] ?? NoorleError
+    const Cls = Object.hasOwn(byKind, info.kind) ? byKind[info.kind] : NoorleError
     return new Cls(info.message, info)
   }
   const raw = err && err.message ? String(err.message) : String(err)
@@ -80,24 +49,7 @@ function fromNative(err, redact) {
     msg = 'an internal error occurred in the native module'
   }
   if (err && err.code === 'InvalidArg') return new ConfigError(`invalid argument: ${msg}`, { kind: 'config' })
-  return new NoorleError(`internal error in the Noorle native module: ${msg}`, { kind: 'internal' })
+  return new InternalError(`internal error in the Noorle native module: ${msg}`, { kind: 'internal' })
 }
 
-module.exports = {
-  NoorleError,
-  APIError,
-  AuthenticationError,
-  PermissionDeniedError,
-  NotFoundError,
-  ConflictError,
-  ValidationError,
-  RateLimitError,
-  ServerError,
-  APIConnectionError,
-  APITimeoutError,
-  InvalidApiKeyError,
-  CredentialsNotFoundError,
-  ConfigError,
-  AbortError,
-  fromNative,
-}
+module.exports = { NoorleError, ...classes, fromNative }

@@ -1,5 +1,17 @@
 // Types of the npm package `noorle`. Wire objects (records, params) keep the API's snake_case
-// field names; options and SDK objects are camelCase. Durations are milliseconds.
+// field names; options and SDK objects are camelCase. Durations are milliseconds. Timestamps in
+// records are `Date` objects. Records, enums, params (models.d.ts) and the error classes
+// (errors.gen.d.ts) are generated from spec/sdk.yaml and spec/openapi.yaml.
+
+import type {
+  ApiKeyRecord, CreateApiKeyParams, CreatedApiKey, CreatedServiceAccount, KeyStatus, OwnerType,
+  RotateApiKeyParams, RotatedApiKey, ServiceAccount, UpdateApiKeyParams, UpdateServiceAccountParams,
+  CreateServiceAccountParams,
+} from './models'
+import type { ErrorKind } from './errors.gen'
+
+export * from './models'
+export * from './errors.gen'
 
 /** A parsed, validated key. Every printed form (inspect, String, JSON) is redacted. */
 export declare class ApiKey {
@@ -64,10 +76,18 @@ export interface ClientOptions extends LoadOptions {
   totalTimeout?: number
 }
 
-/** Per-call options. */
+/** Per-call options: each one set overrides the client's setting for this call only. */
 export interface CallOptions {
   /** Cancels the call in the core; it then rejects with `AbortError`. */
   signal?: AbortSignal
+  /** Timeout of each attempt, ms. */
+  timeout?: number
+  /** A bound on the whole call, ms: every attempt, backoff and `Retry-After` wait included. */
+  totalTimeout?: number
+  /** Retries after the first attempt (0: one attempt only). */
+  maxRetries?: number
+  /** Sent as `Idempotency-Key` on a POST (one is generated when absent). */
+  idempotencyKey?: string
 }
 
 export type SourceKind = 'explicit' | 'file' | 'env' | 'env_file' | 'credentials_dir' | 'docker_secret' | 'profile'
@@ -89,42 +109,6 @@ export interface LoadedKey {
   warnings: string[]
 }
 
-export type KeyStatus = 'active' | 'inactive' | 'revoked'
-export type Permission = 'read' | 'execute' | 'manage'
-export type Role = 'owner' | 'admin' | 'developer' | 'viewer'
-export interface ResourceRef {
-  type: 'gateway' | 'agent' | 'resource'
-  id: string
-}
-export type Scope = { type: 'account' } | { type: 'resources'; resources: ResourceRef[] }
-
-/** An API key's record. Never contains the secret. */
-export interface ApiKeyRecord {
-  /** The access id. */
-  id: string
-  name: string
-  status: KeyStatus
-  owner: { type: 'service_account' | 'user'; id: string }
-  scope: Scope
-  permissions: Permission[]
-  last_six: string | null
-  rate_limit_per_minute: number | null
-  created_at: string
-  last_used_at: string | null
-  expires_at: string | null
-  revoked_at: string | null
-  rotated_from: string | null
-}
-
-export interface ServiceAccount {
-  id: string
-  name: string
-  description: string | null
-  role: Role
-  enabled: boolean
-  created_at: string
-}
-
 export interface Page<T> {
   items: T[]
   total: number
@@ -141,56 +125,8 @@ export interface PageParams {
 
 export interface ListApiKeysParams extends PageParams {
   status?: KeyStatus
-  owner_type?: 'user' | 'service_account'
+  owner_type?: OwnerType
   service_account_id?: string
-}
-
-export interface CreateApiKeyParams {
-  name: string
-  scope?: Scope
-  permissions?: Permission[]
-  /** RFC 3339, in the future. */
-  expires_at?: string
-  rate_limit_per_minute?: number
-}
-
-export interface UpdateApiKeyParams {
-  name?: string
-  /** `null` clears the expiry. */
-  expires_at?: string | null
-}
-
-export interface RotateApiKeyParams {
-  /** 0 to 604800 (default 0): how long the old key keeps working. */
-  grace_period_seconds?: number
-}
-
-export interface CreateServiceAccountParams {
-  name: string
-  description?: string
-  role?: Role
-}
-
-export interface UpdateServiceAccountParams {
-  name?: string
-  description?: string
-  role?: Role
-  enabled?: boolean
-}
-
-/** A created key: its record and, this once, the key itself. */
-export interface CreatedApiKey {
-  api_key: ApiKeyRecord
-  key: ApiKey
-}
-
-export interface CreatedServiceAccount extends CreatedApiKey {
-  service_account: ServiceAccount
-}
-
-export interface RotatedApiKey extends CreatedApiKey {
-  /** The old key's record after the change. */
-  previous: ApiKeyRecord
 }
 
 export interface RotateFileParams {
@@ -203,10 +139,6 @@ export interface RotateFileParams {
 export interface RequestOptions extends CallOptions {
   json?: unknown
   query?: Record<string, string | number | boolean | null | undefined>
-  /** Sent as `Idempotency-Key` on a POST (one is generated when absent). */
-  idempotencyKey?: string
-  /** A bound on this whole call, ms, retries and waits included; overrides the client's. */
-  totalTimeout?: number
 }
 
 export interface RawResponse<T = any> {
@@ -285,14 +217,10 @@ export declare function authHeaders(key: string | ApiKey, scheme?: HeaderScheme)
 export declare function createFetch(opts?: ClientOptions): (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 export declare const VERSION: string
 
-export type ErrorKind =
-  | 'invalid_api_key' | 'credentials_not_found' | 'config' | 'authentication' | 'permission_denied'
-  | 'not_found' | 'conflict' | 'validation' | 'rate_limited' | 'server' | 'api' | 'connection'
-  | 'timeout' | 'cancelled' | 'internal'
-
 /** The base of every error the SDK throws. No message contains a secret. */
 export declare class NoorleError extends Error {
-  readonly kind: ErrorKind
+  /** The core's kind; a kind this version does not know (from a newer core) stays as sent. */
+  readonly kind: ErrorKind | (string & {})
   /** The server's code (`not_found`, ...), the key rule broken (`too_short`, ...), else the kind. */
   readonly code: string
   readonly status?: number
@@ -300,33 +228,10 @@ export declare class NoorleError extends Error {
   readonly details?: Record<string, unknown>
   /** Whether the client's retry policy treats this error as transient. */
   readonly retryable: boolean
-  /** Seconds the server asked to wait (429). */
+  /** Milliseconds the server asked to wait (`Retry-After`), when it said. */
   readonly retryAfter?: number
   /** For `InvalidApiKeyError`: 0-based index of the offending character. */
   readonly position?: number
   /** For `CredentialsNotFoundError`: every place looked, in order. */
   readonly searched?: string[]
 }
-/** An answer from the server with a non-success status. */
-export declare class APIError extends NoorleError {}
-/** 401 */
-export declare class AuthenticationError extends APIError {}
-/** 403 */
-export declare class PermissionDeniedError extends APIError {}
-/** 404 */
-export declare class NotFoundError extends APIError {}
-/** 409 */
-export declare class ConflictError extends APIError {}
-/** 400 or 422 */
-export declare class ValidationError extends APIError {}
-/** 429 */
-export declare class RateLimitError extends APIError {}
-/** 5xx */
-export declare class ServerError extends APIError {}
-export declare class APIConnectionError extends NoorleError {}
-export declare class APITimeoutError extends NoorleError {}
-export declare class InvalidApiKeyError extends NoorleError {}
-export declare class CredentialsNotFoundError extends NoorleError {}
-export declare class ConfigError extends NoorleError {}
-/** The call was cancelled by its AbortSignal: `name` `AbortError`, `code` `ABORT_ERR`, `cause` the signal's reason. */
-export declare class AbortError extends NoorleError {}

@@ -7,6 +7,8 @@ const util = require('node:util')
 const native = require('./native.js')
 const errors = require('./errors.js')
 
+const { RECORDS } = require('./models.gen.js')
+
 const {
   NoorleError,
   APIError,
@@ -23,6 +25,7 @@ const {
   CredentialsNotFoundError,
   ConfigError,
   AbortError,
+  InternalError,
   fromNative,
 } = errors
 
@@ -101,6 +104,52 @@ class ApiKey {
 }
 
 const wrapKey = (secret) => ApiKey.parse(secret)
+
+// RFC 3339 date-time: what the API sends (`2026-01-02T03:04:05Z`), offsets and fractions allowed.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/** An answer the core passed on but this layer cannot read: as the core reports its own. */
+function unexpected(what) {
+  return new APIConnectionError(`unexpected answer: ${what}`, { kind: 'connection' })
+}
+
+function toDate(v, where) {
+  const m = typeof v === 'string' ? RFC3339.exec(v) : null
+  // Date.UTC rolls over (Feb 30 becomes Mar 2); the round trip catches such dates.
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : []
+  const day = m ? new Date(Date.UTC(y, mo - 1, d)) : null
+  const date = m ? new Date(v.toUpperCase()) : null
+  if (!m || Number.isNaN(date.getTime()) || day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 ||
+    day.getUTCDate() !== d) {
+    throw unexpected(`${where} is not an RFC 3339 timestamp: ${JSON.stringify(redact(String(v)))}`)
+  }
+  return date
+}
+
+/** Decodes one value as models.gen.js describes it (timestamps to Date, keys to ApiKey). */
+function decodeAs(how, v, where) {
+  if (Array.isArray(how)) {
+    if (!Array.isArray(v)) throw unexpected(`${where} is not a list`)
+    return v.map((x, i) => decodeAs(how[0], x, `${where}[${i}]`))
+  }
+  if (how.endsWith('?')) {
+    if (v === null) return null
+    how = how.slice(0, -1)
+  }
+  if (how === 'timestamp') return toDate(v, where)
+  if (how === 'key') return wrapKey(v)
+  return decode(how, v, where)
+}
+
+/** A record from the core, with its timestamps as Date objects and its keys as ApiKey. */
+function decode(record, v, where = record) {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw unexpected(`${where} is not an object`)
+  const out = { ...v }
+  for (const [field, how] of Object.entries(RECORDS[record] ?? {})) {
+    out[field] = decodeAs(how, v[field], `${where}.${field}`)
+  }
+  return out
+}
 
 // A wrong JS type is the caller's programming error: TypeError, as Node's own APIs throw. A value
 // of the right type that the core refuses (a negative timeout, an unknown scheme) is ConfigError.
@@ -220,7 +269,7 @@ function toConfig(opts, allowed = OPTIONS) {
   return config
 }
 
-const CALL_OPTIONS = new Set(['signal'])
+const CALL_OPTIONS = new Set(['signal', 'timeout', 'totalTimeout', 'maxRetries', 'idempotencyKey'])
 function checkCallOptions(opts, extra) {
   if (opts === undefined || opts === null) return {}
   if (typeof opts !== 'object') throw typeError(`call options must be an object, got ${typeName(opts)}`)
@@ -235,13 +284,38 @@ function checkCallOptions(opts, extra) {
   return opts
 }
 
+// A call's own timeout, totalTimeout, maxRetries and idempotencyKey as the op's `options`
+// (milliseconds here, seconds for the core); undefined when the call sets none.
+function coreCallOptions(opts) {
+  if (!opts) return undefined
+  const options = {}
+  const timeout = secs('timeout', opts.timeout)
+  if (timeout !== undefined) options.timeout = timeout
+  const total = secs('totalTimeout', opts.totalTimeout)
+  if (total !== undefined) options.total_timeout = total
+  if (opts.maxRetries != null) options.max_retries = expect('maxRetries', opts.maxRetries, 'number')
+  if (opts.idempotencyKey != null) {
+    options.idempotency_key = expect('idempotencyKey', opts.idempotencyKey, 'string')
+  }
+  return Object.keys(options).length ? options : undefined
+}
+
 function abortError(signal) {
   return new AbortError('the request was cancelled', {}, { cause: signal.reason })
 }
 
-// One operation through the core, cancellable by an AbortSignal.
+// One operation through the core, cancellable by an AbortSignal. A Date among the parameters
+// is sent as its RFC 3339 string.
 async function execute(nativeClient, op, opts) {
-  for (const [k, v] of Object.entries(op)) if (k !== 'op' && v !== undefined) checkJson(k, v)
+  op = { ...op }
+  for (const [k, v] of Object.entries(op)) {
+    if (v instanceof Date) {
+      if (Number.isNaN(v.getTime())) throw new ConfigError(`${k} is an invalid Date`, { kind: 'config' })
+      op[k] = v.toISOString()
+    } else if (k !== 'op' && v !== undefined) checkJson(k, v)
+  }
+  const options = coreCallOptions(opts)
+  if (options !== undefined) op.options = options
   const signal = opts && opts.signal
   if (signal && signal.aborted) throw abortError(signal)
   let token
@@ -262,8 +336,8 @@ async function execute(nativeClient, op, opts) {
   }
 }
 
-const toPage = (p) => ({
-  items: p.items,
+const toPage = (p, record) => ({
+  items: p.items.map((x, i) => decode(record, x, `items[${i}]`)),
   total: p.total,
   limit: p.limit,
   offset: p.offset,
@@ -293,36 +367,34 @@ class ApiKeys {
     return execute(this.#c(), op, checkCallOptions(opts))
   }
   async create(params, opts) {
-    const r = await this.#run({ ...obj(params), op: 'api_keys.create' }, opts)
-    return { api_key: r.api_key, key: wrapKey(r.key) }
+    return decode('CreatedApiKey', await this.#run({ ...obj(params), op: 'api_keys.create' }, opts))
   }
   async list(params, opts) {
-    return toPage(await this.#run({ ...obj(params), op: 'api_keys.list' }, opts))
+    return toPage(await this.#run({ ...obj(params), op: 'api_keys.list' }, opts), 'ApiKeyRecord')
   }
   listAll(params, opts) {
     return walk((p, o) => this.list(p, o), obj(params), opts)
   }
   async get(id, opts) {
-    return (await this.#run({ op: 'api_keys.get', id }, opts)).api_key
+    return decode('ApiKeyRecord', (await this.#run({ op: 'api_keys.get', id }, opts)).api_key)
   }
   async update(id, params, opts) {
-    return (await this.#run({ ...obj(params), op: 'api_keys.update', id }, opts)).api_key
+    return decode('ApiKeyRecord', (await this.#run({ ...obj(params), op: 'api_keys.update', id }, opts)).api_key)
   }
   async deactivate(id, opts) {
-    return (await this.#run({ op: 'api_keys.deactivate', id }, opts)).api_key
+    return decode('ApiKeyRecord', (await this.#run({ op: 'api_keys.deactivate', id }, opts)).api_key)
   }
   async activate(id, opts) {
-    return (await this.#run({ op: 'api_keys.activate', id }, opts)).api_key
+    return decode('ApiKeyRecord', (await this.#run({ op: 'api_keys.activate', id }, opts)).api_key)
   }
   async revoke(id, opts) {
-    return (await this.#run({ op: 'api_keys.revoke', id }, opts)).api_key
+    return decode('ApiKeyRecord', (await this.#run({ op: 'api_keys.revoke', id }, opts)).api_key)
   }
   async delete(id, opts) {
     await this.#run({ op: 'api_keys.delete', id }, opts)
   }
   async rotate(id, params, opts) {
-    const r = await this.#run({ ...obj(params), op: 'api_keys.rotate', id }, opts)
-    return { api_key: r.api_key, key: wrapKey(r.key), previous: r.previous }
+    return decode('RotatedApiKey', await this.#run({ ...obj(params), op: 'api_keys.rotate', id }, opts))
   }
   /** Rotates the key held in a file and rewrites the file atomically (mode 0600). */
   async rotateFile(params, opts) {
@@ -341,40 +413,44 @@ class ServiceAccounts {
     return execute(this.#c(), op, checkCallOptions(opts))
   }
   async create(params, opts) {
-    const r = await this.#run({ ...obj(params), op: 'service_accounts.create' }, opts)
-    return { service_account: r.service_account, api_key: r.api_key, key: wrapKey(r.key) }
+    return decode('CreatedServiceAccount',
+      await this.#run({ ...obj(params), op: 'service_accounts.create' }, opts))
   }
   async list(params, opts) {
-    return toPage(await this.#run({ ...obj(params), op: 'service_accounts.list' }, opts))
+    return toPage(await this.#run({ ...obj(params), op: 'service_accounts.list' }, opts), 'ServiceAccount')
   }
   listAll(params, opts) {
     return walk((p, o) => this.list(p, o), obj(params), opts)
   }
   async get(id, opts) {
-    return (await this.#run({ op: 'service_accounts.get', id }, opts)).service_account
+    return decode('ServiceAccount', (await this.#run({ op: 'service_accounts.get', id }, opts)).service_account)
   }
   async update(id, params, opts) {
-    return (await this.#run({ ...obj(params), op: 'service_accounts.update', id }, opts))
-      .service_account
+    const r = await this.#run({ ...obj(params), op: 'service_accounts.update', id }, opts)
+    return decode('ServiceAccount', r.service_account)
   }
   async delete(id, opts) {
     await this.#run({ op: 'service_accounts.delete', id }, opts)
   }
   async createKey(id, params, opts) {
     const r = await this.#run({ ...obj(params), op: 'service_accounts.create_key', id }, opts)
-    return { api_key: r.api_key, key: wrapKey(r.key) }
+    return decode('CreatedApiKey', r)
   }
   async listKeys(id, params, opts) {
-    return toPage(await this.#run({ ...obj(params), op: 'service_accounts.list_keys', id }, opts))
+    const r = await this.#run({ ...obj(params), op: 'service_accounts.list_keys', id }, opts)
+    return toPage(r, 'ApiKeyRecord')
   }
   listAllKeys(id, params, opts) {
     return walk((p, o) => this.listKeys(id, p, o), obj(params), opts)
   }
 }
 
-const REQUEST_OPTIONS = new Set(['json', 'query', 'idempotencyKey', 'totalTimeout'])
+const REQUEST_OPTIONS = new Set(['json', 'query'])
 
-/** A Noorle API client. Every call returns a Promise and takes an optional `{ signal }`. */
+/**
+ * A Noorle API client. Every call returns a Promise and takes last an optional `CallOptions`:
+ * `signal`, and the call's own `timeout`, `totalTimeout`, `maxRetries` and `idempotencyKey`.
+ */
 class Client {
   #native
   constructor(opts) {
@@ -405,7 +481,8 @@ class Client {
 
   /** The calling key's own record (`GET /v1/api-keys/self`). */
   async whoami(opts) {
-    return (await execute(this.#client(), { op: 'whoami' }, checkCallOptions(opts))).api_key
+    const r = await execute(this.#client(), { op: 'whoami' }, checkCallOptions(opts))
+    return decode('ApiKeyRecord', r.api_key)
   }
 
   /** An authenticated call to any Noorle endpoint, with the client's retries and errors. */
@@ -465,7 +542,8 @@ class Client {
   [util.inspect.custom]() {
     if (this.#native === null) return 'Client(closed)'
     const s = this.#native.keySource()
-    return `Client(${s.base_url}, key ${s.redacted} from ${s.source.kind})`
+    // The core words where the key came from.
+    return `Client(${s.base_url}, key ${s.redacted} from ${s.display ?? s.source.kind})`
   }
 }
 
@@ -520,13 +598,18 @@ module.exports = {
   CredentialsNotFoundError,
   ConfigError,
   AbortError,
-  // For the test suite only: makes the native layer panic.
-  _debugPanic: (inFuture) => {
+  InternalError,
+}
+
+// For the test suite only, in builds with the cargo feature `test-hooks`: makes the native layer
+// panic.
+if (typeof native.debugPanic === 'function') {
+  module.exports._debugPanic = (inFuture) => {
     try {
       const p = native.debugPanic(inFuture)
       return p && typeof p.then === 'function' ? p.catch(rethrow) : p
     } catch (e) {
       rethrow(e)
     }
-  },
+  }
 }

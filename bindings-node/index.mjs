@@ -26,5 +26,6 @@ export const {
   CredentialsNotFoundError,
   ConfigError,
   AbortError,
+  InternalError,
 } = noorle
 export default noorle

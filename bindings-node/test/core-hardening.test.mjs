@@ -157,7 +157,7 @@ test('a huge Retry-After is a clean error after one attempt, with or without tot
       const e = await rejectsWith(c.whoami(), status === 429 ? noorle.RateLimitError : noorle.ServerError)
       assert.equal(e.status, status, what)
       // Clamped to a day: a wait the client does not take.
-      assert.equal(e.retryAfter, DAY, what)
+      assert.equal(e.retryAfter, DAY * 1000, what)
       assert.deepEqual(statuses(await settled(c, acct.accessId, 'GET', SELF)), [status], what)
     }
   }
@@ -205,7 +205,7 @@ test('totalTimeout: a Retry-After past the bound fails at once with the server e
     const e = await rejectsWith(c.whoami(), noorle.ServerError)
     assert.equal(e.kind, 'server')
     assert.equal(e.status, 503)
-    assert.equal(e.retryAfter, retryAfter)
+    assert.equal(e.retryAfter, retryAfter * 1000)
     assert.deepEqual(statuses(await settled(c, acct.accessId, 'GET', SELF)), [503], `retry_after ${retryAfter}`)
   }
 })

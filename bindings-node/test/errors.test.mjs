@@ -54,13 +54,13 @@ test('403, 404, 409, 422 and 400 map to their classes', async () => {
   assert.deepEqual([bad.status, bad.code], [400, 'invalid_request'])
 })
 
-test('429 is RateLimitError with retryAfter; 5xx is ServerError; other statuses APIError', async () => {
+test('429 is RateLimitError with retryAfter (ms); 5xx is ServerError; other statuses APIError', async () => {
   const acct = await newAccount('node-errors-5xx')
   const c = acct.client({ maxRetries: 0 })
   const self = { access_id: acct.accessId, method: 'GET', path: SELF }
   await fault({ ...self, fault: { type: 'status', status: 429, retry_after: 7 } })
   const rl = await rejectsWith(c.whoami(), E.RateLimitError)
-  assert.deepEqual([rl.status, rl.code, rl.retryAfter, rl.retryable], [429, 'rate_limited', 7, true])
+  assert.deepEqual([rl.status, rl.code, rl.retryAfter, rl.retryable], [429, 'rate_limited', 7000, true])
 
   await fault({ ...self, fault: { type: 'status', status: 503 } })
   const s = await rejectsWith(c.whoami(), E.ServerError)
@@ -87,6 +87,7 @@ test('connection failures are APIConnectionError; a stalled server is APITimeout
   // A client that never timed out would get the answer after the stall, and so fail here.
   await fault({ ...self, fault: { type: 'stall', ms: 10000 } })
   const te = await rejectsWith(acct.client({ maxRetries: 0, timeout: 300 }).whoami(), E.APITimeoutError)
+  assert.ok(te instanceof E.APIConnectionError)
   assert.equal(te.kind, 'timeout')
   assert.equal(te.retryable, true)
   const log = await requestLog(acct.accessId, { method: 'GET', path: SELF })
@@ -177,7 +178,33 @@ test('local errors: InvalidApiKeyError, CredentialsNotFoundError, ConfigError', 
   assert.throws(() => new Client({ env: false }), E.CredentialsNotFoundError)
   assert.throws(() => new Client({ env: false, apiKey: server().rootKey, maxRetries: -1 }), E.ConfigError)
   for (const Cls of [E.InvalidApiKeyError, E.CredentialsNotFoundError, E.ConfigError, E.AbortError,
-    E.APIConnectionError, E.APITimeoutError, E.AuthenticationError]) {
+    E.APIConnectionError, E.APITimeoutError, E.AuthenticationError, E.InternalError]) {
     assert.ok(Cls.prototype instanceof E.NoorleError && Cls.prototype instanceof Error, Cls.name)
   }
+})
+
+test('the hierarchy of spec/sdk.yaml: parents, and the kind an error made in JS gets', () => {
+  const parents = [
+    [E.APITimeoutError, E.APIConnectionError], [E.AuthenticationError, E.APIError],
+    [E.PermissionDeniedError, E.APIError], [E.NotFoundError, E.APIError], [E.ConflictError, E.APIError],
+    [E.ValidationError, E.APIError], [E.RateLimitError, E.APIError], [E.ServerError, E.APIError],
+    [E.APIError, E.NoorleError], [E.APIConnectionError, E.NoorleError], [E.InternalError, E.NoorleError],
+  ]
+  for (const [Cls, Parent] of parents) assert.equal(Object.getPrototypeOf(Cls), Parent, Cls.name)
+  const t = new E.APITimeoutError('late')
+  assert.deepEqual([t.name, t.kind, t.code], ['APITimeoutError', 'timeout', 'timeout'])
+  const a = new E.AbortError('stop')
+  assert.deepEqual([a.name, a.kind, a.code], ['AbortError', 'cancelled', 'ABORT_ERR'])
+})
+
+test('core errors map by kind; a kind from a newer core is the base class and keeps its kind', async () => {
+  const { fromNative } = await import('../errors.js')
+  const redact = (s) => s
+  const known = fromNative({ noorle: { kind: 'internal', message: 'bug' } }, redact)
+  assert.equal(known.constructor, E.InternalError)
+  const unknown = fromNative({ noorle: { kind: 'from_the_future', message: 'new', retry_after: 1.5 } }, redact)
+  assert.equal(unknown.constructor, E.NoorleError)
+  assert.deepEqual([unknown.kind, unknown.message, unknown.retryAfter], ['from_the_future', 'new', 1500])
+  // Names of Object.prototype are no kinds either.
+  assert.equal(fromNative({ noorle: { kind: 'constructor', message: 'x' } }, redact).constructor, E.NoorleError)
 })

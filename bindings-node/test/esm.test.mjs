@@ -7,7 +7,7 @@ import {
   Client, ApiKey, loadApiKey, authHeaders, createFetch, VERSION,
   NoorleError, APIError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
   ValidationError, RateLimitError, ServerError, APIConnectionError, APITimeoutError,
-  InvalidApiKeyError, CredentialsNotFoundError, ConfigError, AbortError,
+  InvalidApiKeyError, CredentialsNotFoundError, ConfigError, AbortError, InternalError,
 } from '../index.js'
 
 test('every public name is a named ES-module export', () => {
@@ -15,7 +15,7 @@ test('every public name is a named ES-module export', () => {
     Client, ApiKey, loadApiKey, authHeaders, createFetch, VERSION,
     NoorleError, APIError, AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
     ValidationError, RateLimitError, ServerError, APIConnectionError, APITimeoutError,
-    InvalidApiKeyError, CredentialsNotFoundError, ConfigError, AbortError,
+    InvalidApiKeyError, CredentialsNotFoundError, ConfigError, AbortError, InternalError,
   }
   for (const [name, value] of Object.entries(named)) {
     assert.ok(value !== undefined, `${name} is exported`)
@@ -31,7 +31,7 @@ test('import and require of the package give the same objects', async () => {
   const esm = await import('noorle')
   const cjs = createRequire(import.meta.url)('noorle')
   const names = Object.keys(cjs).filter((n) => !n.startsWith('_'))
-  assert.equal(names.length, 23)
+  assert.equal(names.length, 24)
   for (const name of names) assert.equal(esm[name], cjs[name], name)
   assert.deepEqual(Object.keys(esm).filter((n) => n !== 'default').sort(), names.sort())
   assert.equal(esm.default, cjs)

@@ -40,7 +40,11 @@ test('api keys: create, get, list, listAll, update, deactivate, activate, rotate
   assert.equal((await c.apiKeys.get(id)).name, 'scoped')
   const renamed = await c.apiKeys.update(id, { name: 'renamed', expires_at: '2099-01-01T00:00:00Z' })
   assert.equal(renamed.name, 'renamed')
-  assert.equal(renamed.expires_at, '2099-01-01T00:00:00Z')
+  assert.ok(renamed.expires_at instanceof Date)
+  assert.equal(renamed.expires_at.toISOString(), '2099-01-01T00:00:00.000Z')
+  // A Date is sent as its RFC 3339 string.
+  const later = await c.apiKeys.update(id, { expires_at: new Date(Date.UTC(2098, 4, 6, 7, 8, 9)) })
+  assert.equal(later.expires_at.toISOString(), '2098-05-06T07:08:09.000Z')
   assert.equal((await c.apiKeys.update(id, { expires_at: null })).expires_at, null)
 
   // Scoped key: reads its agent, 403 elsewhere.

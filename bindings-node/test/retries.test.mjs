@@ -84,7 +84,7 @@ test('a Retry-After over 60 s is not waited for: RateLimitError at once', async 
   const a = await newAccount('node-retry-429-long')
   await fault({ access_id: a.accessId, method: 'GET', path: SELF, fault: { type: 'status', status: 429, retry_after: 61 } })
   const e = await rejectsWith(a.client().whoami(), noorle.RateLimitError)
-  assert.equal(e.retryAfter, 61)
+  assert.equal(e.retryAfter, 61000)
   assert.deepEqual(statuses(await requestLog(a.accessId, { path: SELF })), [429])
 })
 
