@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use noorle::models::*;
-use noorle::ops::{self, CancellationToken, Operation};
+use noorle::ops::{self, CancellationToken, Op, Operation};
 use noorle::{ApiKey, ErrorKind, HeaderScheme, Method, RequestOptions};
 use serde_json::{json, Value};
 
@@ -665,7 +665,7 @@ async fn timeouts_and_cancellation() {
     env.fault(stall).await;
     let token = CancellationToken::new();
     let (result, ()) = tokio::join!(
-        ops::execute(Some(&c), Operation::Whoami, Some(&token)),
+        ops::execute(Some(&c), Op::Whoami.into(), Some(&token)),
         async {
             env.wait_for_requests(id, path, 4).await;
             token.cancel();
@@ -833,7 +833,7 @@ async fn ops_layer_round_trips_json() {
         (Some(200), Some(2))
     );
     assert!(Operation::from_json(r#"{"op": "nope"}"#).is_err());
-    let e = ops::execute_static(Operation::Whoami).unwrap_err();
+    let e = ops::execute_static(Op::Whoami.into()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
     let v = ops::execute_static(Operation::from_json(r#"{"op": "auth_headers", "key": "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6", "scheme": "authorization"}"#).unwrap()).unwrap();
     assert_eq!(

@@ -170,6 +170,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 total_timeout: self.total_timeout,
             }),
+            opts: super::RequestOptions::default(),
         })
     }
 }

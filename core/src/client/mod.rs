@@ -5,6 +5,7 @@ mod builder;
 mod decode;
 mod encode;
 mod keysource;
+mod options;
 mod paginate;
 mod retry;
 mod service_accounts;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 pub use api_keys::ApiKeys;
 pub use builder::ClientBuilder;
+pub use options::RequestOptions;
 pub use retry::{RetryPolicy, MAX_SERVER_WAIT};
 pub use service_accounts::ServiceAccounts;
 
@@ -38,30 +40,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.noorle.com";
 /// The version of this crate, reported in the `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Per-call options.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct RequestOptions {
-    /// The `Idempotency-Key` for a POST; one is generated when absent.
-    pub idempotency_key: Option<String>,
-    /// A bound on the whole call, retries and their waits included; overrides the client's
-    /// [`ClientBuilder::total_timeout`].
-    pub total_timeout: Option<Duration>,
-}
-
-impl RequestOptions {
-    /// The `Idempotency-Key` for a POST.
-    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-        self.idempotency_key = Some(key.into());
-        self
-    }
-    /// A bound on the whole call, retries and their waits included.
-    pub fn total_timeout(mut self, d: Duration) -> Self {
-        self.total_timeout = Some(d);
-        self
-    }
-}
-
 struct Inner {
     // The pool belongs to the runtime that opened its connections; a forked child gets a new one.
     http_client: Mutex<(u32, reqwest::Client)>,
@@ -79,6 +57,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The options of a [`Client::with_options`] view, under each call's own.
+    opts: RequestOptions,
 }
 
 impl std::fmt::Debug for Client {
@@ -149,6 +129,17 @@ impl Client {
                 retry: i.retry,
                 total_timeout: i.total_timeout,
             }),
+            opts: self.opts.clone(),
+        }
+    }
+
+    /// A view of this client (same pool, key and base URL) whose every call uses `opts` over
+    /// the client's settings. An `idempotency_key` applies to every POST made through the view,
+    /// so a view holding one is for one logical call.
+    pub fn with_options(&self, opts: RequestOptions) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            opts: opts.or(&self.opts),
         }
     }
 
@@ -202,6 +193,7 @@ impl Client {
                 "the path '{path}' must start with '/'"
             )));
         }
+        let opts = opts.or(&self.opts);
         let url = format!("{}{path}", self.inner.base_url);
         // POSTs are retried only with an Idempotency-Key: generate one per call, reused by
         // every retry of it.
@@ -230,12 +222,17 @@ impl Client {
         };
         let http = self.http()?;
         let retry = self.inner.retry;
+        let max_retries = opts.max_retries.unwrap_or(retry.max_retries);
+        let timeout = opts.timeout.unwrap_or(self.inner.http.timeout);
         let mut attempt: u32 = 0;
         let mut reloaded = false;
         loop {
             let key = self.inner.provider.current_async().await;
             let (name, value) = auth_header_value(&key, self.inner.scheme);
             let mut req = http.request(method.clone(), &url).header(name, value);
+            if opts.timeout.is_some() {
+                req = req.timeout(timeout);
+            }
             if !query.is_empty() {
                 req = req.query(query);
             }
@@ -253,10 +250,10 @@ impl Client {
                         let headers = std::mem::take(resp.headers_mut());
                         match resp.bytes().await {
                             Ok(body) => Ok((status, headers, body)),
-                            Err(e) => Err(self.transport_error(e)),
+                            Err(e) => Err(self.transport_error(e, timeout)),
                         }
                     }
-                    Err(e) => Err(self.transport_error(e)),
+                    Err(e) => Err(self.transport_error(e, timeout)),
                 }
             };
             let outcome = match deadline {
@@ -274,7 +271,7 @@ impl Client {
                     let retryable = matches!(err, Error::Connection(_))
                         || matches!(&err, Error::Timeout(m) if !m.starts_with(TOTAL_TIMEOUT));
                     let delay = backoff(&retry, attempt);
-                    if retryable && may_retry && attempt < retry.max_retries && fits(delay) {
+                    if retryable && may_retry && attempt < max_retries && fits(delay) {
                         tracing::debug!(target: "noorle", %method, path, attempt, ?delay, "transport error, retrying: {err}");
                         tokio::time::sleep(delay).await;
                         attempt += 1;
@@ -299,7 +296,7 @@ impl Client {
             }
             let wait = server_wait(&headers);
             let err = ApiError::from_response(status, &body, request_id, wait);
-            if may_retry && is_retryable_status(status) && attempt < retry.max_retries {
+            if may_retry && is_retryable_status(status) && attempt < max_retries {
                 let delay = match wait {
                     // Too long to wait, or past the call's deadline: the server's answer now.
                     Some(w) if w > retry.max_retry_after || !fits(w) => {
@@ -346,13 +343,10 @@ impl Client {
         }))
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> Error {
+    fn transport_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
         let e = e.without_url();
         if e.is_timeout() && !e.is_connect() {
-            Error::Timeout(format!(
-                "no complete answer within {:?}",
-                self.inner.http.timeout
-            ))
+            Error::Timeout(format!("no complete answer within {timeout:?}"))
         } else {
             let mut msg = e.to_string();
             let mut src = std::error::Error::source(&e);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::client::{Client, ClientBuilder, RetryPolicy};
+use crate::client::{Client, ClientBuilder, RequestOptions, RetryPolicy};
 use crate::error::{redact_keys_in, Error, Result};
 use crate::key::ApiKey;
 use crate::load::{Env, LoadOptions};
@@ -48,10 +48,53 @@ pub struct ClientConfig {
     pub sdk_language: Option<String>,
 }
 
+/// Per-call options of a client operation, as `"options": {...}` beside its fields (seconds as
+/// numbers). Each one set overrides the client's setting for that call. `Debug` redacts.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallOptions {
+    /// A bound on each attempt, seconds.
+    pub timeout: Option<f64>,
+    /// A bound on the whole call, retries and waits included, seconds.
+    pub total_timeout: Option<f64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<u32>,
+    /// The `Idempotency-Key` of a POST.
+    pub idempotency_key: Option<String>,
+}
+
+impl CallOptions {
+    /// The client's form of these options; a negative, NaN or infinite number of seconds is a
+    /// configuration error naming the option.
+    pub fn request_options(&self) -> Result<RequestOptions> {
+        let d = |name: &str, v: Option<f64>| v.map(|t| secs(name, t)).transpose();
+        Ok(RequestOptions {
+            timeout: d("options.timeout", self.timeout)?,
+            total_timeout: d("options.total_timeout", self.total_timeout)?,
+            max_retries: self.max_retries,
+            idempotency_key: self.idempotency_key.clone(),
+        })
+    }
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("max_retries", &self.max_retries)
+            .field(
+                "idempotency_key",
+                &self.idempotency_key.as_deref().map(redact_keys_in),
+            )
+            .finish()
+    }
+}
+
 pub(super) fn secs(name: &str, v: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
         Error::config(format!(
-            "{name} must be a non-negative number of seconds, got {v}"
+            "{name} must be a finite, non-negative number of seconds, got {v}"
         ))
     })
 }

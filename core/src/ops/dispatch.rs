@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::config::secs;
-use super::operation::Operation;
+use super::config::{secs, CallOptions};
+use super::operation::{Op, Operation, CLIENT_OPERATIONS, OPERATIONS};
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::headers::{auth_header, HeaderScheme};
@@ -34,16 +34,27 @@ pub async fn execute(
 
 /// Runs an operation that needs no client, without a runtime.
 pub fn execute_static(op: Operation) -> Result<Value> {
+    // Options are checked even where no call uses them: a bad value is never ignored.
+    op.options
+        .as_ref()
+        .map(CallOptions::request_options)
+        .transpose()?;
+    run_static(op.op)
+}
+
+fn run_static(op: Op) -> Result<Value> {
     match op {
-        Operation::Version => Ok(json!({"version": crate::VERSION})),
-        Operation::ParseKey { key } => {
+        Op::Version => Ok(json!({"version": crate::VERSION})),
+        Op::Operations => Ok(json!({
+            "operations": OPERATIONS,
+            "client_operations": CLIENT_OPERATIONS,
+        })),
+        Op::ParseKey { key } => {
             let k = ApiKey::parse(&zeroize::Zeroizing::new(key))?;
             Ok(json!({"access_id": k.access_id(), "redacted": k.redacted()}))
         }
-        Operation::LoadApiKey { config } => {
-            Ok(loaded_json(&load_api_key(&config.load_options()?)?))
-        }
-        Operation::AuthHeaders { key, scheme } => {
+        Op::LoadApiKey { config } => Ok(loaded_json(&load_api_key(&config.load_options()?)?)),
+        Op::AuthHeaders { key, scheme } => {
             let k = ApiKey::parse(&zeroize::Zeroizing::new(key))?;
             let scheme: HeaderScheme = scheme.as_deref().unwrap_or("x-api-key").parse()?;
             let (name, value) = auth_header(&k, scheme);
@@ -69,6 +80,7 @@ pub fn loaded_json(l: &LoadedKey) -> Value {
 pub fn client_info(c: &Client) -> Value {
     json!({
         "source": c.key_source(),
+        "display": c.key_source().to_string(),
         "redacted": c.api_key().redacted(),
         "base_url": c.base_url(),
         "header_scheme": c.header_scheme().as_str(),
@@ -88,17 +100,32 @@ fn record_json(r: &ApiKeyRecord) -> Value {
     json!({ "api_key": r })
 }
 
-async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
+async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
+    let opts = operation
+        .options
+        .as_ref()
+        .map(CallOptions::request_options)
+        .transpose()?;
+    let op = operation.op;
     if !op.needs_client() {
-        return execute_static(op);
+        return run_static(op);
     }
     let c = client.ok_or_else(|| Error::config("this operation needs a client"))?;
+    // The call's options apply to every request it makes (a rotation makes several).
+    let view;
+    let c = match opts {
+        Some(o) => {
+            view = c.with_options(o);
+            &view
+        }
+        None => c,
+    };
     let keys = c.api_keys();
     let sas = c.service_accounts();
     Ok(match op {
-        Operation::KeySource => client_info(c),
-        Operation::Whoami => record_json(&c.whoami().await?),
-        Operation::Request {
+        Op::KeySource => client_info(c),
+        Op::Whoami => record_json(&c.whoami().await?),
+        Op::Request {
             method,
             path,
             query,
@@ -128,6 +155,7 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
                         total_timeout: total_timeout
                             .map(|t| secs("total_timeout", t))
                             .transpose()?,
+                        ..RequestOptions::default()
                     },
                 )
                 .await?;
@@ -138,22 +166,22 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
                 .collect();
             json!({"status": r.status, "headers": headers, "json": r.json})
         }
-        Operation::ApiKeysCreate { params } => created_json(&keys.create(&params).await?),
-        Operation::ApiKeysList { params } => page_json(&keys.list(&params).await?),
-        Operation::ApiKeysGet { id } => record_json(&keys.get(&id).await?),
-        Operation::ApiKeysUpdate { id, params } => record_json(&keys.update(&id, &params).await?),
-        Operation::ApiKeysDeactivate { id } => record_json(&keys.deactivate(&id).await?),
-        Operation::ApiKeysActivate { id } => record_json(&keys.activate(&id).await?),
-        Operation::ApiKeysRevoke { id } => record_json(&keys.revoke(&id).await?),
-        Operation::ApiKeysDelete { id } => {
+        Op::ApiKeysCreate { params } => created_json(&keys.create(&params).await?),
+        Op::ApiKeysList { params } => page_json(&keys.list(&params).await?),
+        Op::ApiKeysGet { id } => record_json(&keys.get(&id).await?),
+        Op::ApiKeysUpdate { id, params } => record_json(&keys.update(&id, &params).await?),
+        Op::ApiKeysDeactivate { id } => record_json(&keys.deactivate(&id).await?),
+        Op::ApiKeysActivate { id } => record_json(&keys.activate(&id).await?),
+        Op::ApiKeysRevoke { id } => record_json(&keys.revoke(&id).await?),
+        Op::ApiKeysDelete { id } => {
             keys.delete(&id).await?;
             Value::Null
         }
-        Operation::ApiKeysRotate { id, params } => {
+        Op::ApiKeysRotate { id, params } => {
             let r = keys.rotate(&id, &params).await?;
             json!({"api_key": r.api_key, "key": r.key.expose_secret(), "previous": r.previous})
         }
-        Operation::ApiKeysRotateFile {
+        Op::ApiKeysRotateFile {
             id,
             path,
             grace_period_seconds,
@@ -167,28 +195,29 @@ async fn run(client: Option<&Client>, op: Operation) -> Result<Value> {
                 .await?;
             serde_json::to_value(report).unwrap_or(Value::Null)
         }
-        Operation::ServiceAccountsCreate { params } => {
+        Op::ServiceAccountsCreate { params } => {
             let r = sas.create(&params).await?;
             json!({"service_account": r.service_account, "api_key": r.api_key, "key": r.key.expose_secret()})
         }
-        Operation::ServiceAccountsList { params } => page_json(&sas.list(&params).await?),
-        Operation::ServiceAccountsGet { id } => json!({"service_account": sas.get(&id).await?}),
-        Operation::ServiceAccountsUpdate { id, params } => {
+        Op::ServiceAccountsList { params } => page_json(&sas.list(&params).await?),
+        Op::ServiceAccountsGet { id } => json!({"service_account": sas.get(&id).await?}),
+        Op::ServiceAccountsUpdate { id, params } => {
             json!({"service_account": sas.update(&id, &params).await?})
         }
-        Operation::ServiceAccountsDelete { id } => {
+        Op::ServiceAccountsDelete { id } => {
             sas.delete(&id).await?;
             Value::Null
         }
-        Operation::ServiceAccountsCreateKey { id, params } => {
+        Op::ServiceAccountsCreateKey { id, params } => {
             created_json(&sas.create_key(&id, &params).await?)
         }
-        Operation::ServiceAccountsListKeys { id, params } => {
+        Op::ServiceAccountsListKeys { id, params } => {
             page_json(&sas.list_keys(&id, &params).await?)
         }
-        Operation::Version
-        | Operation::ParseKey { .. }
-        | Operation::LoadApiKey { .. }
-        | Operation::AuthHeaders { .. } => execute_static(op)?,
+        Op::Version
+        | Op::Operations
+        | Op::ParseKey { .. }
+        | Op::LoadApiKey { .. }
+        | Op::AuthHeaders { .. } => run_static(op)?,
     })
 }

@@ -13,6 +13,6 @@ mod operation;
 
 pub use tokio_util::sync::CancellationToken;
 
-pub use config::ClientConfig;
+pub use config::{CallOptions, ClientConfig};
 pub use dispatch::{client_info, execute, execute_static, loaded_json};
-pub use operation::Operation;
+pub use operation::{Op, Operation, CLIENT_OPERATIONS, OPERATIONS};

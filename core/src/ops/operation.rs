@@ -6,120 +6,151 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{secret_debug, ClientConfig};
+use super::config::{secret_debug, CallOptions, ClientConfig};
 use crate::error::{redact_keys_in, Error, Result};
 use crate::models::{
     CreateApiKey, CreateServiceAccount, ListApiKeys, PageParams, RotateApiKey, UpdateApiKey,
     UpdateServiceAccount,
 };
 
-/// One operation. Serialised with `"op"` naming it, e.g.
-/// `{"op": "api_keys.create", "name": "ci", "permissions": ["read"]}`. `Debug` never shows a key.
-#[derive(Clone, Deserialize)]
-#[serde(tag = "op")]
-pub enum Operation {
-    // Operations that need no client.
-    #[serde(rename = "version")]
-    Version,
-    #[serde(rename = "parse_key")]
-    ParseKey { key: String },
-    #[serde(rename = "load_api_key")]
-    LoadApiKey {
-        #[serde(default)]
-        config: ClientConfig,
-    },
-    #[serde(rename = "auth_headers")]
-    AuthHeaders { key: String, scheme: Option<String> },
+/// Defines [`Op`] and [`OPERATIONS`] from one table, so the list of names cannot drift from
+/// what the dispatcher accepts.
+macro_rules! operations {
+    (
+        static { $( $sname:tt => $svariant:ident $({ $($sbody:tt)* })? ),* $(,)? }
+        client { $( $cname:tt => $cvariant:ident $({ $($cbody:tt)* })? ),* $(,)? }
+    ) => {
+        /// One operation, tagged by `"op"`, e.g.
+        /// `{"op": "api_keys.create", "name": "ci", "permissions": ["read"]}`. `Debug` never
+        /// shows a key.
+        #[derive(Clone, Deserialize)]
+        #[serde(tag = "op")]
+        pub enum Op {
+            $( #[serde(rename = $sname)] $svariant $({ $($sbody)* })?, )*
+            $( #[serde(rename = $cname)] $cvariant $({ $($cbody)* })?, )*
+        }
 
-    // Operations on a client.
-    #[serde(rename = "key_source")]
-    KeySource,
-    #[serde(rename = "whoami")]
-    Whoami,
-    #[serde(rename = "request")]
-    Request {
-        method: String,
-        path: String,
-        #[serde(default)]
-        query: Option<HashMap<String, Value>>,
-        #[serde(default)]
-        json: Option<Value>,
-        #[serde(default)]
-        idempotency_key: Option<String>,
-        /// A bound on this whole call, seconds (overrides the client's `total_timeout`).
-        #[serde(default)]
-        total_timeout: Option<f64>,
-    },
-    #[serde(rename = "api_keys.create")]
-    ApiKeysCreate {
-        #[serde(flatten)]
-        params: CreateApiKey,
-    },
-    #[serde(rename = "api_keys.list")]
-    ApiKeysList {
-        #[serde(flatten)]
-        params: ListApiKeys,
-    },
-    #[serde(rename = "api_keys.get")]
-    ApiKeysGet { id: String },
-    #[serde(rename = "api_keys.update")]
-    ApiKeysUpdate {
-        id: String,
-        #[serde(flatten)]
-        params: UpdateApiKey,
-    },
-    #[serde(rename = "api_keys.deactivate")]
-    ApiKeysDeactivate { id: String },
-    #[serde(rename = "api_keys.activate")]
-    ApiKeysActivate { id: String },
-    #[serde(rename = "api_keys.revoke")]
-    ApiKeysRevoke { id: String },
-    #[serde(rename = "api_keys.delete")]
-    ApiKeysDelete { id: String },
-    #[serde(rename = "api_keys.rotate")]
-    ApiKeysRotate {
-        id: String,
-        #[serde(flatten)]
-        params: RotateApiKey,
-    },
-    #[serde(rename = "api_keys.rotate_file")]
-    ApiKeysRotateFile {
-        id: Option<String>,
-        path: PathBuf,
-        grace_period_seconds: Option<u64>,
-    },
-    #[serde(rename = "service_accounts.create")]
-    ServiceAccountsCreate {
-        #[serde(flatten)]
-        params: CreateServiceAccount,
-    },
-    #[serde(rename = "service_accounts.list")]
-    ServiceAccountsList {
-        #[serde(flatten)]
-        params: PageParams,
-    },
-    #[serde(rename = "service_accounts.get")]
-    ServiceAccountsGet { id: String },
-    #[serde(rename = "service_accounts.update")]
-    ServiceAccountsUpdate {
-        id: String,
-        #[serde(flatten)]
-        params: UpdateServiceAccount,
-    },
-    #[serde(rename = "service_accounts.delete")]
-    ServiceAccountsDelete { id: String },
-    #[serde(rename = "service_accounts.create_key")]
-    ServiceAccountsCreateKey {
-        id: String,
-        #[serde(flatten)]
-        params: CreateApiKey,
-    },
-    #[serde(rename = "service_accounts.list_keys")]
-    ServiceAccountsListKeys {
-        id: String,
-        #[serde(flatten)]
-        params: PageParams,
-    },
+        /// The name of every operation the dispatcher accepts.
+        pub const OPERATIONS: &[&str] = &[$($sname,)* $($cname,)*];
+
+        /// The operations that run on a client.
+        pub const CLIENT_OPERATIONS: &[&str] = &[$($cname,)*];
+
+        impl Op {
+            /// Whether this operation needs a client.
+            pub fn needs_client(&self) -> bool {
+                !matches!(self, $(Self::$svariant { .. })|*)
+            }
+        }
+    };
+}
+
+operations! {
+    static {
+        "version" => Version,
+        "operations" => Operations,
+        "parse_key" => ParseKey { key: String },
+        "load_api_key" => LoadApiKey {
+            #[serde(default)]
+            config: ClientConfig,
+        },
+        "auth_headers" => AuthHeaders { key: String, scheme: Option<String> },
+    }
+    client {
+        "key_source" => KeySource,
+        "whoami" => Whoami,
+        "request" => Request {
+            method: String,
+            path: String,
+            #[serde(default)]
+            query: Option<HashMap<String, Value>>,
+            #[serde(default)]
+            json: Option<Value>,
+            #[serde(default)]
+            idempotency_key: Option<String>,
+            /// A bound on this whole call, seconds (overrides the client's `total_timeout`).
+            #[serde(default)]
+            total_timeout: Option<f64>,
+        },
+        "api_keys.create" => ApiKeysCreate {
+            #[serde(flatten)]
+            params: CreateApiKey,
+        },
+        "api_keys.list" => ApiKeysList {
+            #[serde(flatten)]
+            params: ListApiKeys,
+        },
+        "api_keys.get" => ApiKeysGet { id: String },
+        "api_keys.update" => ApiKeysUpdate {
+            id: String,
+            #[serde(flatten)]
+            params: UpdateApiKey,
+        },
+        "api_keys.deactivate" => ApiKeysDeactivate { id: String },
+        "api_keys.activate" => ApiKeysActivate { id: String },
+        "api_keys.revoke" => ApiKeysRevoke { id: String },
+        "api_keys.delete" => ApiKeysDelete { id: String },
+        "api_keys.rotate" => ApiKeysRotate {
+            id: String,
+            #[serde(flatten)]
+            params: RotateApiKey,
+        },
+        "api_keys.rotate_file" => ApiKeysRotateFile {
+            id: Option<String>,
+            path: PathBuf,
+            grace_period_seconds: Option<u64>,
+        },
+        "service_accounts.create" => ServiceAccountsCreate {
+            #[serde(flatten)]
+            params: CreateServiceAccount,
+        },
+        "service_accounts.list" => ServiceAccountsList {
+            #[serde(flatten)]
+            params: PageParams,
+        },
+        "service_accounts.get" => ServiceAccountsGet { id: String },
+        "service_accounts.update" => ServiceAccountsUpdate {
+            id: String,
+            #[serde(flatten)]
+            params: UpdateServiceAccount,
+        },
+        "service_accounts.delete" => ServiceAccountsDelete { id: String },
+        "service_accounts.create_key" => ServiceAccountsCreateKey {
+            id: String,
+            #[serde(flatten)]
+            params: CreateApiKey,
+        },
+        "service_accounts.list_keys" => ServiceAccountsListKeys {
+            id: String,
+            #[serde(flatten)]
+            params: PageParams,
+        },
+    }
+}
+
+/// An operation as the bindings send it: the [`Op`] and, beside its fields, optional per-call
+/// `"options"` (client operations only; see [`CallOptions`]).
+#[derive(Clone, Deserialize)]
+pub struct Operation {
+    #[serde(flatten)]
+    pub op: Op,
+    #[serde(default)]
+    pub options: Option<CallOptions>,
+}
+
+impl From<Op> for Operation {
+    fn from(op: Op) -> Self {
+        Self { op, options: None }
+    }
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation")
+            .field("op", &self.op)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// A value's `Debug` with anything key-shaped redacted: the caller's parameters may hold a key
@@ -132,11 +163,11 @@ impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
     }
 }
 
-impl std::fmt::Debug for Operation {
+impl std::fmt::Debug for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        type Op = Operation;
         match self {
             Op::Version => f.write_str("Version"),
+            Op::Operations => f.write_str("Operations"),
             Op::KeySource => f.write_str("KeySource"),
             Op::Whoami => f.write_str("Whoami"),
             Op::ParseKey { key } => f
@@ -264,13 +295,7 @@ impl Operation {
 
     /// Whether this operation needs a client.
     pub fn needs_client(&self) -> bool {
-        !matches!(
-            self,
-            Self::Version
-                | Self::ParseKey { .. }
-                | Self::LoadApiKey { .. }
-                | Self::AuthHeaders { .. }
-        )
+        self.op.needs_client()
     }
 }
 
@@ -301,6 +326,7 @@ mod tests {
             json!({"op": "api_keys.create", "name": format!("x{KEY}"), "permissions": ["read"]}),
             json!({"op": "service_accounts.create", "name": "n", "description": KEY}),
             json!({"op": "api_keys.rotate_file", "path": format!("/k/{KEY}")}),
+            json!({"op": "whoami", "options": {"idempotency_key": KEY, "timeout": 1.5}}),
         ];
         let mut shown = format!("{config:?}");
         for op in ops {
@@ -310,7 +336,9 @@ mod tests {
             ));
         }
         assert!(
-            shown.contains("ApiKeysGet") && shown.contains("NOORLE_API_KEY"),
+            shown.contains("ApiKeysGet")
+                && shown.contains("NOORLE_API_KEY")
+                && shown.contains("1.5"),
             "{shown}"
         );
         assert!(!shown.contains("s9t0"), "{shown}");
