@@ -4,7 +4,6 @@ package noorle
 
 import (
 	"context"
-	"encoding/json"
 	"iter"
 	"unicode/utf8"
 )
@@ -34,11 +33,11 @@ func (s *APIKeysService) Create(ctx context.Context, p CreateAPIKeyParams) (*Cre
 		Op string `json:"op"`
 		createKeyFields
 	}{"api_keys.create", p.fields()}
-	var w createdWire
-	if err := s.c.do(ctx, op, &w); err != nil {
+	var out CreatedAPIKey
+	if err := s.c.do(ctx, op, &out); err != nil {
 		return nil, err
 	}
-	return &CreatedAPIKey{APIKey: w.APIKey, Key: w.key()}, nil
+	return &out, nil
 }
 
 // List returns one page of keys (GET /v1/api-keys).
@@ -101,15 +100,11 @@ func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyPa
 		ID    string `json:"id"`
 		Grace int64  `json:"grace_period_seconds"`
 	}{"api_keys.rotate", id, int64(p.GracePeriod.Seconds())}
-	var w createdWire
-	if err := s.c.do(ctx, op, &w); err != nil {
+	var out RotatedAPIKey
+	if err := s.c.do(ctx, op, &out); err != nil {
 		return nil, err
 	}
-	r := &RotatedAPIKey{APIKey: w.APIKey, Key: w.key()}
-	if err := json.Unmarshal(w.Previous, &r.Previous); err != nil {
-		return nil, &Error{Kind: KindInternal, Message: "cannot decode the previous key: " + err.Error()}
-	}
-	return r, nil
+	return &out, nil
 }
 
 // RotateFile rotates a key with a grace period, writes the new key to p.Path atomically (temp

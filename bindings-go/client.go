@@ -181,10 +181,14 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	var info struct {
 		Source   KeySource `json:"source"`
+		Display  string    `json:"display"`
 		BaseURL  string    `json:"base_url"`
 		Warnings []string  `json:"warnings"`
 	}
 	_ = json.Unmarshal(raw, &info)
+	if info.Source.Display == "" {
+		info.Source.Display = info.Display
+	}
 	c := &Client{h: h, source: info.Source, baseURL: info.BaseURL, warn: info.Warnings}
 	c.APIKeys = &APIKeysService{c}
 	c.ServiceAccounts = &ServiceAccountsService{c}

@@ -50,7 +50,7 @@ func TestServiceAccountLifecycle(t *testing.T) {
 	}
 	// A disabled account's key is refused.
 	viewer := newClient(t, created.Key.ExposeSecret())
-	if _, err := viewer.Whoami(ctx); !errors.Is(err, noorle.ErrUnauthorized) {
+	if _, err := viewer.Whoami(ctx); !errors.Is(err, noorle.ErrAuthentication) {
 		t.Errorf("disabled account: %v", err)
 	}
 	if _, err := sas.Update(ctx, sa.ID, noorle.UpdateServiceAccountParams{Enabled: noorle.Ptr(true)}); err != nil {
@@ -106,7 +106,7 @@ func TestServiceAccountLifecycle(t *testing.T) {
 	if _, err := sas.Get(ctx, sa.ID); !errors.Is(err, noorle.ErrNotFound) {
 		t.Errorf("after delete: %v", err)
 	}
-	if _, err := viewer.Whoami(ctx); !errors.Is(err, noorle.ErrUnauthorized) {
+	if _, err := viewer.Whoami(ctx); !errors.Is(err, noorle.ErrAuthentication) {
 		t.Errorf("key of a deleted account: %v", err)
 	}
 }
@@ -142,7 +142,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if r, err := keys.Deactivate(ctx, id); err != nil || r.Status != noorle.StatusInactive {
 		t.Fatalf("deactivate: %+v %v", r, err)
 	}
-	if _, err := kc.Whoami(ctx); !errors.Is(err, noorle.ErrUnauthorized) {
+	if _, err := kc.Whoami(ctx); !errors.Is(err, noorle.ErrAuthentication) {
 		t.Errorf("inactive key: %v", err)
 	}
 	if r, err := keys.Activate(ctx, id); err != nil || r.Status != noorle.StatusActive {
@@ -169,7 +169,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			t.Fatalf("revoke: %+v %v", r, err)
 		}
 	}
-	if _, err := kc.Whoami(ctx); !errors.Is(err, noorle.ErrUnauthorized) {
+	if _, err := kc.Whoami(ctx); !errors.Is(err, noorle.ErrAuthentication) {
 		t.Errorf("revoked key: %v", err)
 	}
 	if _, err := keys.Activate(ctx, id); !errors.Is(err, noorle.ErrConflict) {

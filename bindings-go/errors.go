@@ -11,66 +11,16 @@ import (
 	"time"
 )
 
-// Kind says coarsely what went wrong. The values are the core's ErrorInfo kinds.
-type Kind string
+// Kinds, sentinels and their parents are generated from spec/sdk.yaml (errors_gen.go).
 
-const (
-	KindInvalidAPIKey       Kind = "invalid_api_key"       // a key broke a format rule
-	KindCredentialsNotFound Kind = "credentials_not_found" // no key anywhere the loader looked
-	KindConfig              Kind = "config"                // bad configuration or invalid arguments
-	KindAuthentication      Kind = "authentication"        // 401
-	KindPermissionDenied    Kind = "permission_denied"     // 403
-	KindNotFound            Kind = "not_found"             // 404
-	KindConflict            Kind = "conflict"              // 409
-	KindValidation          Kind = "validation"            // 400, 422
-	KindRateLimited         Kind = "rate_limited"          // 429
-	KindServer              Kind = "server"                // 5xx
-	KindAPI                 Kind = "api"                   // any other non-success status
-	KindConnection          Kind = "connection"            // the connection failed or was dropped
-	KindTimeout             Kind = "timeout"               // the request or the context's deadline ran out
-	KindCancelled           Kind = "cancelled"             // the context was cancelled
-	KindInternal            Kind = "internal"              // a bug in the library (a caught panic)
-)
-
-// Sentinels for errors.Is. Every *Error matches exactly the sentinel of its Kind.
 var (
-	ErrInvalidAPIKey       = errors.New("noorle: invalid API key")
-	ErrCredentialsNotFound = errors.New("noorle: credentials not found")
-	ErrConfig              = errors.New("noorle: configuration error")
-	ErrUnauthorized        = errors.New("noorle: unauthorized")
-	ErrPermissionDenied    = errors.New("noorle: permission denied")
-	ErrNotFound            = errors.New("noorle: not found")
-	ErrConflict            = errors.New("noorle: conflict")
-	ErrValidation          = errors.New("noorle: validation error")
-	ErrRateLimited         = errors.New("noorle: rate limited")
-	ErrServer              = errors.New("noorle: server error")
-	ErrAPI                 = errors.New("noorle: API error")
-	ErrConnection          = errors.New("noorle: connection error")
-	ErrTimeout             = errors.New("noorle: timeout")
-	ErrCancelled           = errors.New("noorle: cancelled")
-	ErrInternal            = errors.New("noorle: internal error")
+	// ErrUnauthorized is ErrAuthentication.
+	//
+	// Deprecated: use ErrAuthentication.
+	ErrUnauthorized = ErrAuthentication
 	// ErrClosed is returned by calls on a closed Client.
 	ErrClosed = errors.New("noorle: client is closed")
 )
-
-// The one place that maps a kind to its sentinel.
-var kindSentinel = map[Kind]error{
-	KindInvalidAPIKey:       ErrInvalidAPIKey,
-	KindCredentialsNotFound: ErrCredentialsNotFound,
-	KindConfig:              ErrConfig,
-	KindAuthentication:      ErrUnauthorized,
-	KindPermissionDenied:    ErrPermissionDenied,
-	KindNotFound:            ErrNotFound,
-	KindConflict:            ErrConflict,
-	KindValidation:          ErrValidation,
-	KindRateLimited:         ErrRateLimited,
-	KindServer:              ErrServer,
-	KindAPI:                 ErrAPI,
-	KindConnection:          ErrConnection,
-	KindTimeout:             ErrTimeout,
-	KindCancelled:           ErrCancelled,
-	KindInternal:            ErrInternal,
-}
 
 // Error is every error the SDK returns. Use errors.Is with the sentinels (ErrNotFound, ...) and
 // errors.As to read the fields. No field or message ever holds a secret.
@@ -99,10 +49,19 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is the sentinel of e's kind.
+// Is reports whether target is the sentinel of e's kind or one of its parents (a timeout is
+// also ErrConnection, a 404 also ErrAPI). A cancellation is also context.Canceled, whether the
+// context or the core noticed it first. A kind unknown to this package matches no sentinel.
 func (e *Error) Is(target error) bool {
-	s, ok := kindSentinel[e.Kind]
-	return ok && s == target
+	if e.Kind == KindCancelled && target == context.Canceled {
+		return true
+	}
+	for s := kindSentinel[e.Kind]; s != nil; s = sentinelParent[s] {
+		if s == target {
+			return true
+		}
+	}
+	return false
 }
 
 // Unwrap gives the context error behind a cancellation or deadline.
@@ -134,9 +93,6 @@ type errorInfo struct {
 
 func (i *errorInfo) toError() *Error {
 	e := &Error{Kind: i.Kind, Message: i.Message, Retryable: i.Retryable, Searched: i.Searched, Position: -1}
-	if _, known := kindSentinel[e.Kind]; !known {
-		e.Kind = KindAPI // a kind newer than this binding: still an *Error
-	}
 	if i.Status != nil {
 		e.Status = *i.Status
 	}

@@ -32,10 +32,31 @@ func checkKind(t *testing.T, name string, err error, kind noorle.Kind, sentinel 
 			t.Errorf("%s: also matches %v", name, other)
 		}
 	}
+	checkParents(t, name, err, kind)
 	if status != 0 && (e.RequestID == "" || !strings.HasPrefix(e.RequestID, "req_") || !strings.Contains(e.Error(), e.RequestID)) {
 		t.Errorf("%s: request id %q in %q", name, e.RequestID, e.Error())
 	}
 	return e
+}
+
+// apiKinds are the kinds whose parent is ErrAPI (KindAPI itself included).
+var apiKinds = map[noorle.Kind]bool{
+	noorle.KindAPI: true, noorle.KindAuthentication: true, noorle.KindPermissionDenied: true,
+	noorle.KindNotFound: true, noorle.KindConflict: true, noorle.KindValidation: true,
+	noorle.KindRateLimited: true, noorle.KindServer: true,
+}
+
+// checkParents checks the hierarchy under errors.Is: 4xx/5xx kinds are ErrAPI, a timeout is
+// ErrConnection, and nothing else is either.
+func checkParents(t *testing.T, name string, err error, kind noorle.Kind) {
+	t.Helper()
+	if got := errors.Is(err, noorle.ErrAPI); got != apiKinds[kind] {
+		t.Errorf("%s: errors.Is(err, ErrAPI) = %v", name, got)
+	}
+	conn := kind == noorle.KindConnection || kind == noorle.KindTimeout
+	if got := errors.Is(err, noorle.ErrConnection); got != conn {
+		t.Errorf("%s: errors.Is(err, ErrConnection) = %v", name, got)
+	}
 }
 
 func TestEveryErrorKind(t *testing.T) {
@@ -61,7 +82,7 @@ func TestEveryErrorKind(t *testing.T) {
 
 	// 401: a well-formed key the server does not know; the message never carries the secret.
 	_, err = newClient(t, keyA).Whoami(ctx)
-	e = checkKind(t, "401", err, noorle.KindAuthentication, noorle.ErrUnauthorized, 401)
+	e = checkKind(t, "401", err, noorle.KindAuthentication, noorle.ErrAuthentication, 401)
 	if e.Code != "unauthorized" || e.Retryable || strings.Contains(e.Error(), "s9t0u1v2w3x4y5z6") {
 		t.Errorf("401: %+v", e)
 	}
@@ -201,6 +222,7 @@ func checkKindNoRequestID(t *testing.T, name string, err error, kind noorle.Kind
 	if !errors.As(err, &e) || e.Kind != kind || !errors.Is(err, sentinel) || e.Status != status || e.RequestID != "" {
 		t.Fatalf("%s: want %s %d, got %#v", name, kind, status, err)
 	}
+	checkParents(t, name, err, kind)
 	return e
 }
 

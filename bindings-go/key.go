@@ -20,6 +20,7 @@ type APIKey struct {
 
 type keyData struct {
 	accessID string
+	redacted string // the core's redacted form
 	whole    string
 }
 
@@ -35,11 +36,30 @@ func ParseAPIKey(s string) (APIKey, error) {
 	}
 	var out struct {
 		AccessID string `json:"access_id"`
+		Redacted string `json:"redacted"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return APIKey{}, &Error{Kind: KindInternal, Message: "cannot decode parse_key: " + err.Error()}
 	}
-	return APIKey{&keyData{accessID: out.AccessID, whole: s}}, nil
+	return APIKey{&keyData{accessID: out.AccessID, redacted: out.Redacted, whole: s}}, nil
+}
+
+// UnmarshalJSON reads a whole key (as the server sends a new one), validated by ParseAPIKey.
+// JSON null leaves k as it is.
+func (k *APIKey) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return &Error{Kind: KindConfig, Message: "an API key in JSON must be a string"}
+	}
+	parsed, err := ParseAPIKey(s)
+	if err != nil {
+		return err
+	}
+	*k = parsed
+	return nil
 }
 
 // MustParseAPIKey is ParseAPIKey that panics (with a redacted message) on an invalid key; for
@@ -63,12 +83,12 @@ func (k APIKey) AccessID() string {
 	return k.k.accessID
 }
 
-// Redacted is ak-{access_id}***: nothing of the secret.
+// Redacted is the core's redacted form, ak-{access_id}***: nothing of the secret.
 func (k APIKey) Redacted() string {
 	if k.k == nil {
 		return ""
 	}
-	return "ak-" + k.k.accessID + "***"
+	return k.k.redacted
 }
 
 // ExposeSecret returns the whole key, secret included, as sent to the server. Keep it short-lived.
@@ -163,20 +183,16 @@ type KeySource struct {
 	Variable string     `json:"variable,omitempty"`
 	Path     string     `json:"path,omitempty"`
 	Profile  string     `json:"profile,omitempty"`
+	// Display is the core's one-line description of the source, the same in every language.
+	Display string `json:"display,omitempty"`
 }
 
+// String is the core's description of the source (Display), or the Kind when the core sent none.
 func (s KeySource) String() string {
-	out := string(s.Kind)
-	if s.Variable != "" {
-		out += " $" + s.Variable
+	if s.Display != "" {
+		return s.Display
 	}
-	if s.Path != "" {
-		out += " " + s.Path
-	}
-	if s.Profile != "" {
-		out += " [profile " + s.Profile + "]"
-	}
-	return out
+	return string(s.Kind)
 }
 
 // LoadOptions control LoadAPIKey (and, through the With... options, NewClient). The zero value
@@ -233,6 +249,7 @@ func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
 	var out struct {
 		Key      string    `json:"key"`
 		AccessID string    `json:"access_id"`
+		Redacted string    `json:"redacted"`
 		Source   KeySource `json:"source"`
 		BaseURL  *string   `json:"base_url"`
 		Warnings []string  `json:"warnings"`
@@ -243,7 +260,7 @@ func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
 		return LoadedKey{}, &Error{Kind: KindInternal, Message: "cannot decode load_api_key: " + err.Error()}
 	}
 	l := LoadedKey{
-		Key:      APIKey{&keyData{accessID: out.AccessID, whole: out.Key}},
+		Key:      APIKey{&keyData{accessID: out.AccessID, redacted: out.Redacted, whole: out.Key}},
 		Source:   out.Source,
 		Warnings: out.Warnings,
 	}

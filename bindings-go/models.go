@@ -4,101 +4,21 @@ package noorle
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
-// KeyStatus is a key's lifecycle state.
-type KeyStatus string
-
-const (
-	StatusActive   KeyStatus = "active"
-	StatusInactive KeyStatus = "inactive"
-	StatusRevoked  KeyStatus = "revoked"
-)
-
-// Permission is what a key allows.
-type Permission string
-
-const (
-	PermRead    Permission = "read"
-	PermExecute Permission = "execute"
-	PermManage  Permission = "manage"
-)
-
-// Role is a service account's role.
-type Role string
-
-const (
-	RoleOwner     Role = "owner"
-	RoleAdmin     Role = "admin"
-	RoleDeveloper Role = "developer"
-	RoleViewer    Role = "viewer"
-)
-
-// OwnerType says who owns a key.
-type OwnerType string
-
-const (
-	OwnerServiceAccount OwnerType = "service_account"
-	OwnerUser           OwnerType = "user"
-)
-
-// Owner is a key's owner.
-type Owner struct {
-	Type OwnerType `json:"type"`
-	ID   string    `json:"id"`
-}
-
-// ResourceRef is one resource a scoped key may touch: type "agent", "gateway" or "resource".
-type ResourceRef struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
-}
-
 // Agent names an agent for a scope.
-func Agent(id string) ResourceRef { return ResourceRef{Type: "agent", ID: id} }
+func Agent(id string) ResourceRef { return ResourceRef{Type: ResourceTypeAgent, ID: id} }
 
 // Gateway names a gateway for a scope.
-func Gateway(id string) ResourceRef { return ResourceRef{Type: "gateway", ID: id} }
-
-// Scope is account-wide (Type "account") or limited to Resources (Type "resources").
-type Scope struct {
-	Type      string        `json:"type"`
-	Resources []ResourceRef `json:"resources,omitempty"`
-}
+func Gateway(id string) ResourceRef { return ResourceRef{Type: ResourceTypeGateway, ID: id} }
 
 // AccountScope is the account-wide scope.
-func AccountScope() *Scope { return &Scope{Type: "account"} }
+func AccountScope() *Scope { return &Scope{Type: ScopeAccount} }
 
 // ResourceScope limits a key to these resources.
-func ResourceScope(refs ...ResourceRef) *Scope { return &Scope{Type: "resources", Resources: refs} }
-
-// APIKeyRecord is an API key's record. It never contains the secret.
-type APIKeyRecord struct {
-	ID                 string       `json:"id"` // the access id
-	Name               string       `json:"name"`
-	Status             KeyStatus    `json:"status"`
-	Owner              Owner        `json:"owner"`
-	Scope              Scope        `json:"scope"`
-	Permissions        []Permission `json:"permissions"`
-	LastSix            string       `json:"last_six,omitempty"`
-	RateLimitPerMinute *int         `json:"rate_limit_per_minute"`
-	CreatedAt          time.Time    `json:"created_at"`
-	LastUsedAt         *time.Time   `json:"last_used_at"`
-	ExpiresAt          *time.Time   `json:"expires_at"`
-	RevokedAt          *time.Time   `json:"revoked_at"`
-	RotatedFrom        string       `json:"rotated_from,omitempty"`
-}
-
-// ServiceAccount is a non-human principal that owns keys.
-type ServiceAccount struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description,omitempty"`
-	Role        Role      `json:"role"`
-	Enabled     bool      `json:"enabled"`
-	CreatedAt   time.Time `json:"created_at"`
-}
+func ResourceScope(refs ...ResourceRef) *Scope { return &Scope{Type: ScopeResources, Resources: refs} }
 
 // Page is one page of a list.
 type Page[T any] struct {
@@ -111,26 +31,6 @@ type Page[T any] struct {
 
 // HasNext reports whether another page follows.
 func (p *Page[T]) HasNext() bool { return p.NextOffset != nil }
-
-// CreatedAPIKey is a new key's record and, this once, the whole key.
-type CreatedAPIKey struct {
-	APIKey APIKeyRecord
-	Key    APIKey
-}
-
-// CreatedServiceAccount is a new service account, its first key's record and, this once, the key.
-type CreatedServiceAccount struct {
-	ServiceAccount ServiceAccount
-	APIKey         APIKeyRecord
-	Key            APIKey
-}
-
-// RotatedAPIKey is the new key (and its secret, once) and the old key's record after rotation.
-type RotatedAPIKey struct {
-	APIKey   APIKeyRecord
-	Key      APIKey
-	Previous APIKeyRecord
-}
 
 // CreateAPIKeyParams create a key; unset fields default to the creator's own.
 type CreateAPIKeyParams struct {
@@ -239,15 +139,33 @@ type UpdateServiceAccountParams struct {
 // Ptr returns a pointer to v, for the optional fields of the Update params.
 func Ptr[T any](v T) *T { return &v }
 
-// createdWire is the core's answer to creating a key or a service account.
-type createdWire struct {
-	ServiceAccount ServiceAccount  `json:"service_account"`
-	APIKey         APIKeyRecord    `json:"api_key"`
-	Key            string          `json:"key"`
-	Previous       json.RawMessage `json:"previous"`
+// wireFields are a record's required fields and those of them that may not be null.
+type wireFields struct {
+	Required []string
+	NonNull  []string
 }
 
-// key wraps the secret the server sent; it is already validated by the core.
-func (w *createdWire) key() APIKey {
-	return APIKey{&keyData{accessID: w.APIKey.ID, whole: w.Key}}
+// decodeRecord decodes b into out (the record's type without its UnmarshalJSON) after checking
+// that every required field is present and not null unless null is allowed: a missing or null
+// created_at is a decoding error, never a zero time. A timestamp that is not RFC 3339 fails in
+// time.Time's own decoding.
+func decodeRecord(b []byte, name string, f wireFields, out any) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if fields == nil {
+		return fmt.Errorf("%s: null where an object is required", name)
+	}
+	for _, k := range f.Required {
+		if _, ok := fields[k]; !ok {
+			return fmt.Errorf("%s: the required field %q is missing", name, k)
+		}
+	}
+	for _, k := range f.NonNull {
+		if string(fields[k]) == "null" {
+			return fmt.Errorf("%s: the field %q is null", name, k)
+		}
+	}
+	return json.Unmarshal(b, out)
 }

@@ -83,7 +83,7 @@ func TestRotateFileOwnKey(t *testing.T) {
 		t.Fatalf("file: %v %v", loaded.Key, err)
 	}
 	// No grace period: the old key is revoked at once.
-	if _, err := c.Whoami(context.Background()); !errors.Is(err, noorle.ErrUnauthorized) {
+	if _, err := c.Whoami(context.Background()); !errors.Is(err, noorle.ErrAuthentication) {
 		t.Errorf("old key after rotation without grace: %v", err)
 	}
 }

@@ -26,11 +26,11 @@ func (s *ServiceAccountsService) Create(ctx context.Context, p CreateServiceAcco
 		Op string `json:"op"`
 		CreateServiceAccountParams
 	}{"service_accounts.create", p}
-	var w createdWire
-	if err := s.c.do(ctx, op, &w); err != nil {
+	var out CreatedServiceAccount
+	if err := s.c.do(ctx, op, &out); err != nil {
 		return nil, err
 	}
-	return &CreatedServiceAccount{ServiceAccount: w.ServiceAccount, APIKey: w.APIKey, Key: w.key()}, nil
+	return &out, nil
 }
 
 // List returns one page of service accounts.
@@ -82,11 +82,11 @@ func (s *ServiceAccountsService) CreateKey(ctx context.Context, id string, p Cre
 		ID string `json:"id"`
 		createKeyFields
 	}{"service_accounts.create_key", id, p.fields()}
-	var w createdWire
-	if err := s.c.do(ctx, op, &w); err != nil {
+	var out CreatedAPIKey
+	if err := s.c.do(ctx, op, &out); err != nil {
 		return nil, err
 	}
-	return &CreatedAPIKey{APIKey: w.APIKey, Key: w.key()}, nil
+	return &out, nil
 }
 
 // ListKeys returns one page of the service account's keys.
