@@ -491,10 +491,7 @@ class Client {
     const op = { op: 'request', method, path }
     if (o.json !== undefined) op.json = o.json
     if (o.query !== undefined) op.query = o.query
-    if (o.idempotencyKey !== undefined) op.idempotency_key = o.idempotencyKey
-    // Milliseconds here, seconds for the core; overrides the client's totalTimeout for this call.
-    const total = secs('totalTimeout', o.totalTimeout)
-    if (total !== undefined) op.total_timeout = total
+    // idempotencyKey, totalTimeout and the other call options travel as the op's `options`.
     return execute(this.#client(), op, o)
   }
 
@@ -543,7 +540,7 @@ class Client {
     if (this.#native === null) return 'Client(closed)'
     const s = this.#native.keySource()
     // The core words where the key came from.
-    return `Client(${s.base_url}, key ${s.redacted} from ${s.display ?? s.source.kind})`
+    return `Client(${s.base_url}, key ${s.redacted} from ${s.display})`
   }
 }
 

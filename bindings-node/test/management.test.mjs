@@ -1,6 +1,7 @@
 // Every management call, pagination, whoami, request(), header schemes and the fetch helpers.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import util from 'node:util'
 import { request as undiciRequest } from 'undici'
 import { noorle, Client, newAccount, requestLog, server, unique, rejectsWith, FAST } from './helpers.mjs'
 
@@ -19,6 +20,8 @@ test('whoami, request and keySource', async () => {
   const run = await c.request('post', '/v1/agents/agt_weather/run', { json: { input: { city: 'Oslo' } } })
   assert.deepEqual(run.json.run.output, { echo: { city: 'Oslo' } })
   assert.deepEqual(c.keySource(), { kind: 'explicit', variable: null, path: null, profile: null })
+  // Where the key came from, in the core's words; the key redacted.
+  assert.equal(util.inspect(c), `Client(${server().baseUrl}, key ${acct.key.redacted()} from explicit)`)
   assert.equal(c.baseUrl, server().baseUrl)
 })
 
