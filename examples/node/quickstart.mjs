@@ -39,7 +39,7 @@ try {
 
   step("list the account's keys")
   for await (const k of admin.serviceAccounts.listAllKeys(sa.id)) {
-    console.log(`   ${k.id} ${k.name} ${k.status} last_used_at=${k.last_used_at ?? 'never'}`)
+    console.log(`   ${k.id} ${k.name} ${k.status} last_used_at=${k.last_used_at?.toISOString() ?? 'never'}`)
   }
 
   step('create a key scoped to agent agt_weather')
@@ -57,7 +57,7 @@ try {
 
   step('rotate the first key with a 3600 s grace period')
   const rotated = await admin.apiKeys.rotate(first.accessId, { grace_period_seconds: 3600 })
-  console.log(`   new key ${rotated.key}; the old key stops working at ${rotated.previous.revoked_at}`)
+  console.log(`   new key ${rotated.key}; the old key stops working at ${rotated.previous.revoked_at?.toISOString()}`)
   expect((await clientFor(first).whoami()).id === first.accessId, 'the old key still works (grace period)')
   const fresh = clientFor(rotated.key)
   expect((await fresh.whoami()).id === rotated.key.accessId, 'the new key works')
