@@ -20,8 +20,9 @@ VPY="$HERE/.venv/bin/python"
 "$VPY" -m pip install -q --disable-pip-version-check \
     "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "pytest-timeout>=2" httpx requests "pyright>=1.1.380"
 
-# Debug build, installed in place into the venv (fast; the core is shared with the workspace).
-VIRTUAL_ENV="$HERE/.venv" PATH="$HERE/.venv/bin:$PATH" "$HERE/.venv/bin/maturin" develop -q
+# Debug build, installed in place into the venv (fast; the core is shared with the workspace),
+# with the test-only hooks (`_panic_for_test`, `_inflight`, ...) that release builds leave out.
+VIRTUAL_ENV="$HERE/.venv" PATH="$HERE/.venv/bin:$PATH" "$HERE/.venv/bin/maturin" develop -q --features test-hooks
 "$VPY" -c "import noorle, sys; print('noorle', noorle.__version__, 'on Python', sys.version.split()[0])"
 
 "$VPY" -m pytest -q -p no:cacheprovider tests "$@"

@@ -149,24 +149,12 @@ pub fn answer_to_py(py: Python<'_>, mut v: Value) -> PyResult<Py<PyAny>> {
     };
     let obj = value_to_py(py, v)?;
     if let Some(raw) = key {
-        let raw = zeroize_on_drop(raw);
-        let k =
-            noorle::ApiKey::parse(&raw.0).map_err(|e| crate::errors::to_pyerr(py, &e.into()))?;
+        // The plain copy of the secret is overwritten when dropped.
+        let raw = zeroize::Zeroizing::new(raw);
+        let k = noorle::ApiKey::parse(&raw).map_err(|e| crate::errors::to_pyerr(py, &e.into()))?;
         obj.bind(py)
             .cast::<PyDict>()?
             .set_item("key", Py::new(py, PyApiKey { inner: k })?)?;
     }
     Ok(obj)
-}
-
-struct Zeroizing(String);
-impl Drop for Zeroizing {
-    fn drop(&mut self) {
-        // Overwrite the plain copy of the secret before freeing it.
-        // SAFETY: writing zero bytes keeps the buffer valid UTF-8.
-        unsafe { self.0.as_bytes_mut().fill(0) };
-    }
-}
-fn zeroize_on_drop(s: String) -> Zeroizing {
-    Zeroizing(s)
 }

@@ -60,7 +60,9 @@ impl PyApiKey {
     /// Parses a value read from a file or variable: surrounding whitespace is stripped first.
     #[staticmethod]
     fn parse_loaded(py: Python<'_>, raw: &str) -> PyResult<Self> {
-        parse_key(py, raw.trim())
+        noorle::ApiKey::parse_loaded(raw)
+            .map(|inner| PyApiKey { inner })
+            .map_err(|e| to_pyerr(py, &e.into()))
     }
 
     #[getter]
@@ -175,7 +177,10 @@ impl Drop for Inflight {
 }
 
 fn to_op(py: Python<'_>, op: &Bound<'_, PyAny>) -> PyResult<Operation> {
-    let v = py_to_value(op)?;
+    value_to_op(py, py_to_value(op)?)
+}
+
+fn value_to_op(py: Python<'_>, v: serde_json::Value) -> PyResult<Operation> {
     Operation::deserialize(v).map_err(|e| {
         to_pyerr(
             py,
@@ -252,9 +257,9 @@ impl NativeClient {
                 let _g = Inflight::enter();
                 // The request runs on a runtime worker (one wake-up of this thread when it
                 // ends); this thread only waits, and watches for Ctrl-C.
-                let mut task = noorle::runtime::spawn(async move {
+                let mut task = noorle::runtime::spawn(crate::errors::catching(async move {
                     noorle::ops::execute(Some(&client), op, None).await
-                })?;
+                }))?;
                 noorle::runtime::block_on(async move {
                     tokio::select! {
                         r = noorle::runtime::join(&mut task) => SyncOutcome::Done(r.and_then(|r| r)),
@@ -291,11 +296,11 @@ impl NativeClient {
                 py,
                 async move {
                     let _g = Inflight::enter();
-                    let r = std::panic::AssertUnwindSafe(noorle::ops::execute(
+                    let r = std::panic::AssertUnwindSafe(errors::catching(noorle::ops::execute(
                         Some(&client),
                         op,
                         Some(&token),
-                    ))
+                    )))
                     .catch_unwind()
                     .await;
                     Python::attach(|py| match r {
@@ -319,11 +324,26 @@ impl NativeClient {
     }
 }
 
-/// Runs an operation that needs no client (`load_api_key`, `version`, ...).
+/// Runs an operation that needs no client (`load_api_key`, `version`, ...). `api_key` is the
+/// explicit key of a `load_api_key` (the loading chain's first source).
 #[pyfunction]
-fn execute_static(py: Python<'_>, op: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+#[pyo3(signature = (op, api_key=None))]
+fn execute_static(
+    py: Python<'_>,
+    op: &Bound<'_, PyAny>,
+    api_key: Option<PyRef<'_, PyApiKey>>,
+) -> PyResult<Py<PyAny>> {
     guard(py, || {
-        let op = to_op(py, op)?;
+        let mut v = py_to_value(op)?;
+        if let (Some(key), Some(obj)) = (api_key, v.as_object_mut()) {
+            let config = obj
+                .entry("config")
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if let Some(config) = config.as_object_mut() {
+                config.insert("api_key".to_owned(), key.inner.expose_secret().into());
+            }
+        }
+        let op = value_to_op(py, v)?;
         let r = py.detach(move || noorle::ops::execute_static(op));
         match r {
             Ok(v) => answer_to_py(py, v),
@@ -364,12 +384,14 @@ fn _shutdown(py: Python<'_>) {
 }
 
 /// Operations running in the core right now (tests use it to see a cancelled call dropped).
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _inflight() -> usize {
     INFLIGHT.load(Ordering::SeqCst)
 }
 
 /// Panics inside the extension, sync or async, to test that a panic becomes a NoorleError.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_for_test<'py>(py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'py, PyAny>> {
     if !asynchronous {
@@ -381,7 +403,7 @@ fn _panic_for_test<'py>(py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'
     }
     ensure_runtime(py)?;
     pyo3_async_runtimes::generic::future_into_py::<rt::CoreRuntime, _, Py<PyAny>>(py, async move {
-        let r = async { panic!("deliberate async test panic") }
+        let r = errors::catching(async { panic!("deliberate async test panic") })
             .catch_unwind()
             .await;
         Python::attach(|py| match r {
@@ -391,38 +413,33 @@ fn _panic_for_test<'py>(py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'
     })
 }
 
-// Panic messages go to stderr; redact anything shaped like a key in them first.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let what = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "noorle: internal panic{at}: {}",
-            noorle::redact_keys_in(&what)
-        );
-    }));
+/// Panics on a thread of its own, outside every entry point: the process's panic hook reports it.
+#[cfg(feature = "test-hooks")]
+#[pyfunction]
+fn _panic_in_thread(py: Python<'_>) -> bool {
+    py.detach(|| {
+        std::thread::spawn(|| panic!("deliberate panic outside the SDK"))
+            .join()
+            .is_err()
+    })
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    install_panic_hook();
+    errors::chain_panic_hook();
     m.add_class::<PyApiKey>()?;
     m.add_class::<NativeClient>()?;
     m.add_class::<CancelToken>()?;
     m.add_function(wrap_pyfunction!(execute_static, m)?)?;
     m.add_function(wrap_pyfunction!(auth_header, m)?)?;
     m.add_function(wrap_pyfunction!(enable_logging, m)?)?;
-    m.add_function(wrap_pyfunction!(_inflight, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    #[cfg(feature = "test-hooks")]
+    {
+        m.add_function(wrap_pyfunction!(_inflight, m)?)?;
+        m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+        m.add_function(wrap_pyfunction!(_panic_in_thread, m)?)?;
+    }
     m.add("VERSION", noorle::VERSION)?;
     Ok(())
 }

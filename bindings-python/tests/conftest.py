@@ -19,6 +19,12 @@ import pytest
 import noorle
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The extension's test-only hooks exist only in builds with the cargo feature `test-hooks`.
+HOOKS = hasattr(noorle._native, "_panic_for_test")  # pyright: ignore[reportPrivateUsage]
+needs_hooks = pytest.mark.skipif(
+    not HOOKS, reason="the extension was built without the test-hooks feature (bindings-python/test.sh enables it)"
+)
 VECTORS = json.loads((ROOT / "testdata" / "api_keys.json").read_text())
 
 

@@ -10,7 +10,7 @@ from typing import Any, List
 import pytest
 
 import noorle
-from conftest import make_client
+from conftest import make_client, needs_hooks
 
 
 def test_whoami_and_request(client: noorle.Client, account: noorle.CreatedServiceAccount) -> None:
@@ -214,6 +214,7 @@ def test_threads_share_one_client(client: noorle.Client) -> None:
     assert len(ids) == 1
 
 
+@needs_hooks
 def test_gil_is_released_while_waiting(account: noorle.CreatedServiceAccount) -> None:
     # The test's main thread plays the server: the call in the other thread can only end after
     # this thread has run Python code (accepting, checking, answering) while that call waits. A

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 import noorle
-from conftest import async_wait_until, make_client, wait_until
+from conftest import async_wait_until, make_client, needs_hooks, wait_until
 
 SELF = "/v1/api-keys/self"
 
 
+@needs_hooks
 async def test_cancelling_a_task_cancels_the_request(account: noorle.CreatedServiceAccount, base_url: str, dev: Any) -> None:
     aid = account.key.access_id
     dev.fault(aid, {"type": "stall", "ms": 60000}, path=SELF)
