@@ -20,7 +20,7 @@ from typing import Any, List
 import pytest
 
 import noorle
-from conftest import make_client, wait_until
+from conftest import make_client, needs_hooks, wait_until
 
 SELF = "/v1/api-keys/self"
 
@@ -411,18 +411,19 @@ async def test_async_errors_and_retries(account: noorle.CreatedServiceAccount, b
             await c.whoami()
 
 
+@needs_hooks
 def test_panics_become_noorle_errors() -> None:
     with pytest.raises(noorle.NoorleError) as ei:
         noorle._native._panic_for_test(False)
-    assert type(ei.value) is noorle.NoorleError and ei.value.kind == "internal"
+    assert type(ei.value) is noorle.InternalError and ei.value.kind == "internal"
     assert "s9t0u1v2w3x4y5z6" not in str(ei.value) and "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***" in str(ei.value)
     # What user code writes, `except Exception`, catches it.
     with pytest.raises(Exception) as caught:
         noorle._native._panic_for_test(False)
-    assert type(caught.value) is noorle.NoorleError
+    assert type(caught.value) is noorle.InternalError
 
     async def main() -> None:
-        with pytest.raises(noorle.NoorleError):
+        with pytest.raises(noorle.InternalError):
             await noorle._native._panic_for_test(True)
 
     asyncio.run(main())

@@ -31,9 +31,11 @@ from .errors import (
     APIError,
     APITimeoutError,
     AuthenticationError,
+    CancelledError,
     ConfigError,
     ConflictError,
     CredentialsNotFoundError,
+    InternalError,
     InvalidApiKeyError,
     NoorleError,
     NotFoundError,
@@ -100,6 +102,8 @@ __all__ = [
     "ServerError",
     "APIConnectionError",
     "APITimeoutError",
+    "CancelledError",
+    "InternalError",
 ]
 
 _from_env()

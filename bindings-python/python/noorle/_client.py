@@ -2,6 +2,12 @@
 
 Both are thin: every call is one operation of the Rust core (``noorle::ops``), which owns the
 HTTP, retries, timeouts, key loading and errors.
+
+Each operation is written once, in the sync classes: a method builds the core operation and names
+the decoder of its answer, and hands both to ``self._call``. A sync client's ``_call`` runs the
+operation and returns the decoded answer; an async client's returns a coroutine that does so. The
+async classes take the sync methods as they are (:func:`_async` only retypes them for type
+checkers); only the iterators, which differ in kind, are written twice.
 """
 
 # pyright: reportPrivateUsage=false
@@ -12,7 +18,21 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from types import TracebackType
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, Iterator, Mapping, Optional, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    Mapping,
+    Optional,
+    Type,
+    TypeVar,
+    Union,
+)
 
 from . import _ops
 from ._native import ApiKey, CancelToken, NativeClient
@@ -30,6 +50,58 @@ from .models import (
 )
 
 __all__ = ["Client", "AsyncClient", "ApiKeys", "ServiceAccounts", "AsyncApiKeys", "AsyncServiceAccounts"]
+
+T = TypeVar("T")
+# Runs an operation and decodes its answer: the result (sync) or a coroutine of it (async).
+Call = Callable[[Op, Callable[[Any], Any]], Any]
+
+if TYPE_CHECKING:
+    from typing import Coroutine
+
+    from typing_extensions import Concatenate, ParamSpec
+
+    P = ParamSpec("P")
+
+    def _async(f: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]: ...
+
+else:
+
+    def _async(f):
+        # The same function: on an async resource, `self._call` makes it return a coroutine.
+        return f
+
+
+def _none(v: Any) -> None:
+    return None
+
+
+def _response(r: Any) -> Response:
+    return Response(r["status"], r["headers"], r["json"])
+
+
+def _report(r: Any) -> Dict[str, Any]:
+    report: Dict[str, Any] = r
+    return report
+
+
+def _options(
+    op: Op,
+    timeout: Optional[float],
+    total_timeout: Optional[float],
+    max_retries: Optional[int],
+    idempotency_key: Optional[str] = None,
+) -> Op:
+    """The call's own options (decision "per-call options"), beside the operation's fields."""
+    opts = with_fields(
+        {},
+        timeout=None if timeout is None else float(timeout),
+        total_timeout=None if total_timeout is None else float(total_timeout),
+        max_retries=max_retries,
+        idempotency_key=idempotency_key,
+    )
+    if opts:
+        op["options"] = opts
+    return op
 
 
 def _native_client(
@@ -72,7 +144,9 @@ def _native_client(
         total_timeout=None if total_timeout is None else float(total_timeout),
         sdk_language=_ops.SDK_LANGUAGE,
     )
-    key = None if api_key is None else _ops.as_key(api_key)
+    key, cfg_key = _ops.explicit_key(api_key)
+    if cfg_key is not None:
+        cfg["api_key"] = cfg_key
     native = NativeClient(cfg, key)
     _ops.warn_all(native.execute({"op": "key_source"}).get("warnings") or (), stacklevel=4)
     return native
@@ -80,6 +154,50 @@ def _native_client(
 
 class _Base:
     _native: Optional[NativeClient]
+    _call: Call
+
+    def __init__(
+        self,
+        api_key: Union[str, ApiKey, None] = None,
+        *,
+        base_url: Optional[str] = None,
+        header_scheme: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_max_delay: Optional[float] = None,
+        profile: Optional[str] = None,
+        api_key_file: Optional[PathLike] = None,
+        env: bool = True,
+        env_vars: Optional[Mapping[str, str]] = None,
+        credentials_file: Optional[PathLike] = None,
+        docker_secret: Optional[PathLike] = None,
+        reload_interval: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+    ) -> None:
+        self._native = _native_client(
+            api_key,
+            base_url=base_url,
+            header_scheme=header_scheme,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            retry_max_delay=retry_max_delay,
+            profile=profile,
+            api_key_file=api_key_file,
+            env=env,
+            env_vars=env_vars,
+            credentials_file=credentials_file,
+            docker_secret=docker_secret,
+            reload_interval=reload_interval,
+            total_timeout=total_timeout,
+        )
+        self._attach()
+
+    def _attach(self) -> None:
+        raise NotImplementedError
 
     def _client(self) -> NativeClient:
         n = self._native
@@ -94,7 +212,8 @@ class _Base:
 
     def key_source(self) -> KeySource:
         """Where the client's key came from (never the key)."""
-        return KeySource.from_dict(self._client().execute({"op": "key_source"})["source"])
+        info = self._client().execute({"op": "key_source"})
+        return KeySource.from_dict(info["source"], display=info.get("display"))
 
     def close(self) -> None:
         """Releases the connection pool. Calls after this raise ``ConfigError``; closing twice is fine."""
@@ -114,55 +233,20 @@ class Client(_Base):
     ``NOORLE_API_KEY_FILE``, credential files, ``~/.noorle/credentials``) unless given, and
     ``env=False`` (or ``env_vars={...}``) isolates the client from the process environment.
     Timeouts are in seconds: ``timeout`` bounds one attempt, ``total_timeout`` the whole call,
-    retries and their waits (``Retry-After`` included) too.
+    retries and their waits (``Retry-After`` included) too. Every method also takes them (and
+    ``max_retries``) for that call alone.
     """
 
     api_keys: ApiKeys
     service_accounts: ServiceAccounts
 
-    def __init__(
-        self,
-        api_key: Union[str, ApiKey, None] = None,
-        *,
-        base_url: Optional[str] = None,
-        header_scheme: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        retry_base_delay: Optional[float] = None,
-        retry_max_delay: Optional[float] = None,
-        profile: Optional[str] = None,
-        api_key_file: Optional[PathLike] = None,
-        env: bool = True,
-        env_vars: Optional[Mapping[str, str]] = None,
-        credentials_file: Optional[PathLike] = None,
-        docker_secret: Optional[PathLike] = None,
-        reload_interval: Optional[float] = None,
-        total_timeout: Optional[float] = None,
-    ) -> None:
-        self._native = _native_client(
-            api_key,
-            base_url=base_url,
-            header_scheme=header_scheme,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            retry_max_delay=retry_max_delay,
-            profile=profile,
-            api_key_file=api_key_file,
-            env=env,
-            env_vars=env_vars,
-            credentials_file=credentials_file,
-            docker_secret=docker_secret,
-            reload_interval=reload_interval,
-            total_timeout=total_timeout,
-        )
+    def _attach(self) -> None:
+        self._call = self._run
         self.api_keys = ApiKeys(self._run)
         self.service_accounts = ServiceAccounts(self._run)
 
-    def _run(self, op: Op) -> Any:
-        return self._client().execute(op)
+    def _run(self, op: Op, decode: Callable[[Any], T]) -> T:
+        return decode(self._client().execute(op))
 
     def __enter__(self) -> Client:
         return self
@@ -172,9 +256,15 @@ class Client(_Base):
     ) -> None:
         self.close()
 
-    def whoami(self) -> ApiKeyRecord:
-        """The calling key's own record (``GET /v1/api-keys/self``)."""
-        return _ops.record(self._run({"op": "whoami"}))
+    def whoami(
+        self, *, timeout: Optional[float] = None, total_timeout: Optional[float] = None, max_retries: Optional[int] = None
+    ) -> ApiKeyRecord:
+        """The calling key's own record (``GET /v1/api-keys/self``).
+
+        Every operation takes the call's own ``timeout`` (seconds, per attempt), ``total_timeout``
+        (seconds, the whole call, retries included) and ``max_retries``, over the client's; POST
+        operations also take an ``idempotency_key``."""
+        return self._call(_options({"op": "whoami"}, timeout, total_timeout, max_retries), _ops.record)
 
     def request(
         self,
@@ -184,13 +274,13 @@ class Client(_Base):
         json: Any = None,
         query: Optional[Mapping[str, Any]] = None,
         idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
         total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> Response:
         """An authenticated call to any Noorle endpoint, with the client's retries and errors.
 
-        Error statuses raise; the answer carries the status, headers and decoded JSON.
-        ``total_timeout`` (seconds) bounds this call, retries included, instead of the client's.
-        """
+        Error statuses raise; the answer carries the status, headers and decoded JSON."""
         op = with_fields(
             {"op": "request", "method": method, "path": path},
             json=json,
@@ -198,15 +288,14 @@ class Client(_Base):
             idempotency_key=idempotency_key,
             total_timeout=None if total_timeout is None else float(total_timeout),
         )
-        r = self._run(op)
-        return Response(r["status"], r["headers"], r["json"])
+        return self._call(_options(op, timeout, None, max_retries), _response)
 
 
 class ApiKeys:
     """Key management: ``client.api_keys``."""
 
-    def __init__(self, run: Callable[[Op], Any]) -> None:
-        self._run = run
+    def __init__(self, call: Call) -> None:
+        self._call = call
 
     def create(
         self,
@@ -216,10 +305,14 @@ class ApiKeys:
         permissions: Optional[Iterable[str]] = None,
         expires_at: Union[datetime, str, None] = None,
         rate_limit_per_minute: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> CreatedApiKey:
         """A new key for the calling principal. ``result.key`` is the whole key, shown this once."""
         op = _ops.create_key_op("api_keys.create", name, scope, permissions, expires_at, rate_limit_per_minute)
-        return _ops.created(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.created)
 
     def list(
         self,
@@ -229,6 +322,9 @@ class ApiKeys:
         service_account_id: Optional[str] = None,
         limit: Optional[int] = None,
         offset: Optional[int] = None,
+        timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> Page[ApiKeyRecord]:
         """One page of keys, newest first."""
         op = with_fields(
@@ -239,7 +335,7 @@ class ApiKeys:
             limit=limit,
             offset=offset,
         )
-        return _ops.key_page(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.key_page)
 
     def list_all(
         self,
@@ -248,46 +344,79 @@ class ApiKeys:
         owner_type: Optional[str] = None,
         service_account_id: Optional[str] = None,
         limit: Optional[int] = None,
+        timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> Iterator[ApiKeyRecord]:
-        """Every key, fetching page after page as the iteration goes."""
+        """Every key, fetching page after page as the iteration goes (the options apply to each page)."""
         offset: Optional[int] = 0
         while offset is not None:
             page = self.list(
-                status=status, owner_type=owner_type, service_account_id=service_account_id, limit=limit, offset=offset
+                status=status, owner_type=owner_type, service_account_id=service_account_id, limit=limit,
+                offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries,
             )
             yield from page.items
             offset = page.next_offset
 
     iter = list_all
 
-    def get(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(self._run({"op": "api_keys.get", "id": key_id(id)}))
+    def get(
+        self, id: KeyId, *, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> ApiKeyRecord:
+        op = {"op": "api_keys.get", "id": key_id(id)}
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.record)
 
-    def update(self, id: KeyId, *, name: Optional[str] = None, expires_at: Any = UNSET) -> ApiKeyRecord:
+    def update(
+        self, id: KeyId, *, name: Optional[str] = None, expires_at: Any = UNSET, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> ApiKeyRecord:
         """Renames a key or changes its expiry (``expires_at=None`` clears it)."""
-        return _ops.record(self._run(_ops.update_key_op(id, name, expires_at)))
+        op = _ops.update_key_op(id, name, expires_at)
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.record)
 
-    def deactivate(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(self._run({"op": "api_keys.deactivate", "id": key_id(id)}))
+    def deactivate(
+        self, id: KeyId, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> ApiKeyRecord:
+        op = {"op": "api_keys.deactivate", "id": key_id(id)}
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.record)
 
-    def activate(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(self._run({"op": "api_keys.activate", "id": key_id(id)}))
+    def activate(
+        self, id: KeyId, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> ApiKeyRecord:
+        op = {"op": "api_keys.activate", "id": key_id(id)}
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.record)
 
-    def revoke(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(self._run({"op": "api_keys.revoke", "id": key_id(id)}))
+    def revoke(
+        self, id: KeyId, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> ApiKeyRecord:
+        op = {"op": "api_keys.revoke", "id": key_id(id)}
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.record)
 
-    def delete(self, id: KeyId) -> None:
+    def delete(
+        self, id: KeyId, *, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> None:
         """Removes a revoked key."""
-        self._run({"op": "api_keys.delete", "id": key_id(id)})
+        op = {"op": "api_keys.delete", "id": key_id(id)}
+        return self._call(_options(op, timeout, total_timeout, max_retries), _none)
 
-    def rotate(self, id: KeyId, *, grace_period_seconds: Optional[int] = None) -> RotatedApiKey:
+    def rotate(
+        self, id: KeyId, *, grace_period_seconds: Optional[int] = None, idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None, total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> RotatedApiKey:
         """A new key with the same owner, name, scope and permissions; the old one keeps working
         for ``grace_period_seconds`` (default 0: revoked at once)."""
         op = with_fields({"op": "api_keys.rotate", "id": key_id(id)}, grace_period_seconds=grace_period_seconds)
-        return _ops.rotated(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.rotated)
 
     def rotate_file(
-        self, path: PathLike, *, id: Optional[KeyId] = None, grace_period_seconds: Optional[int] = None
+        self, path: PathLike, *, id: Optional[KeyId] = None, grace_period_seconds: Optional[int] = None,
+        idempotency_key: Optional[str] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> Dict[str, Any]:
         """Rotates a key and writes the new one to ``path`` atomically (mode 0600), then checks it.
         Returns a report with both keys redacted."""
@@ -296,136 +425,117 @@ class ApiKeys:
             id=None if id is None else key_id(id),
             grace_period_seconds=grace_period_seconds,
         )
-        result: Dict[str, Any] = self._run(op)
-        return result
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _report)
 
 
 class ServiceAccounts:
     """Service accounts: ``client.service_accounts``."""
 
-    def __init__(self, run: Callable[[Op], Any]) -> None:
-        self._run = run
+    def __init__(self, call: Call) -> None:
+        self._call = call
 
-    def create(self, name: str, *, description: Optional[str] = None, role: Optional[str] = None) -> CreatedServiceAccount:
+    def create(
+        self, name: str, *, description: Optional[str] = None, role: Optional[str] = None,
+        idempotency_key: Optional[str] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> CreatedServiceAccount:
         """A new service account and its first key (``result.key``, shown this once)."""
         op = with_fields({"op": "service_accounts.create", "name": name}, description=description, role=role)
-        return _ops.created_account(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.created_account)
 
-    def list(self, *, limit: Optional[int] = None, offset: Optional[int] = None) -> Page[ServiceAccount]:
+    def list(
+        self, *, limit: Optional[int] = None, offset: Optional[int] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> Page[ServiceAccount]:
         op = with_fields({"op": "service_accounts.list"}, limit=limit, offset=offset)
-        return _ops.account_page(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.account_page)
 
-    def list_all(self, *, limit: Optional[int] = None) -> Iterator[ServiceAccount]:
+    def list_all(
+        self, *, limit: Optional[int] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Iterator[ServiceAccount]:
         offset: Optional[int] = 0
         while offset is not None:
-            page = self.list(limit=limit, offset=offset)
+            page = self.list(
+                limit=limit, offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries
+            )
             yield from page.items
             offset = page.next_offset
 
     iter = list_all
 
-    def get(self, id: str) -> ServiceAccount:
-        return _ops.account(self._run({"op": "service_accounts.get", "id": id}))
+    def get(
+        self, id: str, *, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> ServiceAccount:
+        op = {"op": "service_accounts.get", "id": id}
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.account)
 
     def update(
-        self,
-        id: str,
-        *,
-        name: Optional[str] = None,
-        description: Optional[str] = None,
-        role: Optional[str] = None,
-        enabled: Optional[bool] = None,
+        self, id: str, *, name: Optional[str] = None, description: Optional[str] = None, role: Optional[str] = None,
+        enabled: Optional[bool] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> ServiceAccount:
         op = with_fields(
             {"op": "service_accounts.update", "id": id}, name=name, description=description, role=role, enabled=enabled
         )
-        return _ops.account(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.account)
 
-    def delete(self, id: str) -> None:
+    def delete(
+        self, id: str, *, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> None:
         """Deletes the account; its keys are revoked."""
-        self._run({"op": "service_accounts.delete", "id": id})
+        op = {"op": "service_accounts.delete", "id": id}
+        return self._call(_options(op, timeout, total_timeout, max_retries), _none)
 
     def create_key(
-        self,
-        id: str,
-        name: str,
-        *,
-        scope: ScopeArg = None,
-        permissions: Optional[Iterable[str]] = None,
-        expires_at: Union[datetime, str, None] = None,
-        rate_limit_per_minute: Optional[int] = None,
+        self, id: str, name: str, *, scope: ScopeArg = None, permissions: Optional[Iterable[str]] = None,
+        expires_at: Union[datetime, str, None] = None, rate_limit_per_minute: Optional[int] = None,
+        idempotency_key: Optional[str] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> CreatedApiKey:
-        op = _ops.create_key_op(
-            "service_accounts.create_key", name, scope, permissions, expires_at, rate_limit_per_minute
-        )
+        op = _ops.create_key_op("service_accounts.create_key", name, scope, permissions, expires_at, rate_limit_per_minute)
         op["id"] = id
-        return _ops.created(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _ops.created)
 
-    def list_keys(self, id: str, *, limit: Optional[int] = None, offset: Optional[int] = None) -> Page[ApiKeyRecord]:
+    def list_keys(
+        self, id: str, *, limit: Optional[int] = None, offset: Optional[int] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> Page[ApiKeyRecord]:
         op = with_fields({"op": "service_accounts.list_keys", "id": id}, limit=limit, offset=offset)
-        return _ops.key_page(self._run(op))
+        return self._call(_options(op, timeout, total_timeout, max_retries), _ops.key_page)
 
-    def list_all_keys(self, id: str, *, limit: Optional[int] = None) -> Iterator[ApiKeyRecord]:
+    def list_all_keys(
+        self, id: str, *, limit: Optional[int] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> Iterator[ApiKeyRecord]:
         offset: Optional[int] = 0
         while offset is not None:
-            page = self.list_keys(id, limit=limit, offset=offset)
+            page = self.list_keys(
+                id, limit=limit, offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries
+            )
             yield from page.items
             offset = page.next_offset
 
 
 class AsyncClient(_Base):
-    """The asyncio form of :class:`Client`; same options. Cancelling the task awaiting a call
-    cancels the request in the core."""
+    """The asyncio form of :class:`Client`; same options and methods. Cancelling the task awaiting
+    a call cancels the request in the core."""
 
     api_keys: AsyncApiKeys
     service_accounts: AsyncServiceAccounts
 
-    def __init__(
-        self,
-        api_key: Union[str, ApiKey, None] = None,
-        *,
-        base_url: Optional[str] = None,
-        header_scheme: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        retry_base_delay: Optional[float] = None,
-        retry_max_delay: Optional[float] = None,
-        profile: Optional[str] = None,
-        api_key_file: Optional[PathLike] = None,
-        env: bool = True,
-        env_vars: Optional[Mapping[str, str]] = None,
-        credentials_file: Optional[PathLike] = None,
-        docker_secret: Optional[PathLike] = None,
-        reload_interval: Optional[float] = None,
-        total_timeout: Optional[float] = None,
-    ) -> None:
-        self._native = _native_client(
-            api_key,
-            base_url=base_url,
-            header_scheme=header_scheme,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
-            retry_max_delay=retry_max_delay,
-            profile=profile,
-            api_key_file=api_key_file,
-            env=env,
-            env_vars=env_vars,
-            credentials_file=credentials_file,
-            docker_secret=docker_secret,
-            reload_interval=reload_interval,
-            total_timeout=total_timeout,
-        )
+    def _attach(self) -> None:
+        self._call = self._run
         self.api_keys = AsyncApiKeys(self._run)
         self.service_accounts = AsyncServiceAccounts(self._run)
 
-    async def _run(self, op: Op) -> Any:
+    async def _run(self, op: Op, decode: Callable[[Any], T]) -> T:
         token = CancelToken()
-        awaitable = self._client().execute_async(op, token)
+        awaitable: Awaitable[Any] = self._client().execute_async(op, token)
         try:
-            return await awaitable
+            return decode(await awaitable)
         except BaseException:
             # Cancellation (or any interruption) of the awaiting task: stop the request in the
             # core now rather than letting it run to completion unobserved.
@@ -444,66 +554,26 @@ class AsyncClient(_Base):
         """``close()`` for ``contextlib.aclosing`` and symmetry with httpx."""
         self.close()
 
-    async def whoami(self) -> ApiKeyRecord:
-        return _ops.record(await self._run({"op": "whoami"}))
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        query: Optional[Mapping[str, Any]] = None,
-        idempotency_key: Optional[str] = None,
-        total_timeout: Optional[float] = None,
-    ) -> Response:
-        op = with_fields(
-            {"op": "request", "method": method, "path": path},
-            json=json,
-            query=None if query is None else dict(query),
-            idempotency_key=idempotency_key,
-            total_timeout=None if total_timeout is None else float(total_timeout),
-        )
-        r = await self._run(op)
-        return Response(r["status"], r["headers"], r["json"])
+    whoami = _async(Client.whoami)
+    request = _async(Client.request)
 
 
 class AsyncApiKeys:
-    """Key management: ``client.api_keys`` of an :class:`AsyncClient`."""
+    """Key management: ``client.api_keys`` of an :class:`AsyncClient` (the methods of :class:`ApiKeys`)."""
 
-    def __init__(self, run: Callable[[Op], Awaitable[Any]]) -> None:
-        self._run = run
+    def __init__(self, call: Call) -> None:
+        self._call = call
 
-    async def create(
-        self,
-        name: str,
-        *,
-        scope: ScopeArg = None,
-        permissions: Optional[Iterable[str]] = None,
-        expires_at: Union[datetime, str, None] = None,
-        rate_limit_per_minute: Optional[int] = None,
-    ) -> CreatedApiKey:
-        op = _ops.create_key_op("api_keys.create", name, scope, permissions, expires_at, rate_limit_per_minute)
-        return _ops.created(await self._run(op))
-
-    async def list(
-        self,
-        *,
-        status: Optional[str] = None,
-        owner_type: Optional[str] = None,
-        service_account_id: Optional[str] = None,
-        limit: Optional[int] = None,
-        offset: Optional[int] = None,
-    ) -> Page[ApiKeyRecord]:
-        op = with_fields(
-            {"op": "api_keys.list"},
-            status=status,
-            owner_type=owner_type,
-            service_account_id=service_account_id,
-            limit=limit,
-            offset=offset,
-        )
-        return _ops.key_page(await self._run(op))
+    create = _async(ApiKeys.create)
+    list = _async(ApiKeys.list)
+    get = _async(ApiKeys.get)
+    update = _async(ApiKeys.update)
+    deactivate = _async(ApiKeys.deactivate)
+    activate = _async(ApiKeys.activate)
+    revoke = _async(ApiKeys.revoke)
+    delete = _async(ApiKeys.delete)
+    rotate = _async(ApiKeys.rotate)
+    rotate_file = _async(ApiKeys.rotate_file)
 
     async def list_all(
         self,
@@ -512,11 +582,15 @@ class AsyncApiKeys:
         owner_type: Optional[str] = None,
         service_account_id: Optional[str] = None,
         limit: Optional[int] = None,
+        timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
     ) -> AsyncIterator[ApiKeyRecord]:
         offset: Optional[int] = 0
         while offset is not None:
             page = await self.list(
-                status=status, owner_type=owner_type, service_account_id=service_account_id, limit=limit, offset=offset
+                status=status, owner_type=owner_type, service_account_id=service_account_id, limit=limit,
+                offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries,
             )
             for item in page.items:
                 yield item
@@ -524,114 +598,46 @@ class AsyncApiKeys:
 
     iter = list_all
 
-    async def get(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(await self._run({"op": "api_keys.get", "id": key_id(id)}))
-
-    async def update(self, id: KeyId, *, name: Optional[str] = None, expires_at: Any = UNSET) -> ApiKeyRecord:
-        return _ops.record(await self._run(_ops.update_key_op(id, name, expires_at)))
-
-    async def deactivate(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(await self._run({"op": "api_keys.deactivate", "id": key_id(id)}))
-
-    async def activate(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(await self._run({"op": "api_keys.activate", "id": key_id(id)}))
-
-    async def revoke(self, id: KeyId) -> ApiKeyRecord:
-        return _ops.record(await self._run({"op": "api_keys.revoke", "id": key_id(id)}))
-
-    async def delete(self, id: KeyId) -> None:
-        await self._run({"op": "api_keys.delete", "id": key_id(id)})
-
-    async def rotate(self, id: KeyId, *, grace_period_seconds: Optional[int] = None) -> RotatedApiKey:
-        op = with_fields({"op": "api_keys.rotate", "id": key_id(id)}, grace_period_seconds=grace_period_seconds)
-        return _ops.rotated(await self._run(op))
-
-    async def rotate_file(
-        self, path: PathLike, *, id: Optional[KeyId] = None, grace_period_seconds: Optional[int] = None
-    ) -> Dict[str, Any]:
-        """Rotates a key and writes the new one to ``path`` atomically (mode 0600), then checks it.
-        Returns a report with both keys redacted."""
-        op = with_fields(
-            {"op": "api_keys.rotate_file", "path": os.fspath(path)},
-            id=None if id is None else key_id(id),
-            grace_period_seconds=grace_period_seconds,
-        )
-        result: Dict[str, Any] = await self._run(op)
-        return result
-
 
 class AsyncServiceAccounts:
-    """Service accounts: ``client.service_accounts`` of an :class:`AsyncClient`."""
+    """Service accounts: ``client.service_accounts`` of an :class:`AsyncClient` (the methods of
+    :class:`ServiceAccounts`)."""
 
-    def __init__(self, run: Callable[[Op], Awaitable[Any]]) -> None:
-        self._run = run
+    def __init__(self, call: Call) -> None:
+        self._call = call
 
-    async def create(
-        self, name: str, *, description: Optional[str] = None, role: Optional[str] = None
-    ) -> CreatedServiceAccount:
-        op = with_fields({"op": "service_accounts.create", "name": name}, description=description, role=role)
-        return _ops.created_account(await self._run(op))
+    create = _async(ServiceAccounts.create)
+    list = _async(ServiceAccounts.list)
+    get = _async(ServiceAccounts.get)
+    update = _async(ServiceAccounts.update)
+    delete = _async(ServiceAccounts.delete)
+    create_key = _async(ServiceAccounts.create_key)
+    list_keys = _async(ServiceAccounts.list_keys)
 
-    async def list(self, *, limit: Optional[int] = None, offset: Optional[int] = None) -> Page[ServiceAccount]:
-        op = with_fields({"op": "service_accounts.list"}, limit=limit, offset=offset)
-        return _ops.account_page(await self._run(op))
-
-    async def list_all(self, *, limit: Optional[int] = None) -> AsyncIterator[ServiceAccount]:
+    async def list_all(
+        self, *, limit: Optional[int] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncIterator[ServiceAccount]:
         offset: Optional[int] = 0
         while offset is not None:
-            page = await self.list(limit=limit, offset=offset)
+            page = await self.list(
+                limit=limit, offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries
+            )
             for item in page.items:
                 yield item
             offset = page.next_offset
 
     iter = list_all
 
-    async def get(self, id: str) -> ServiceAccount:
-        return _ops.account(await self._run({"op": "service_accounts.get", "id": id}))
-
-    async def update(
-        self,
-        id: str,
-        *,
-        name: Optional[str] = None,
-        description: Optional[str] = None,
-        role: Optional[str] = None,
-        enabled: Optional[bool] = None,
-    ) -> ServiceAccount:
-        op = with_fields(
-            {"op": "service_accounts.update", "id": id}, name=name, description=description, role=role, enabled=enabled
-        )
-        return _ops.account(await self._run(op))
-
-    async def delete(self, id: str) -> None:
-        await self._run({"op": "service_accounts.delete", "id": id})
-
-    async def create_key(
-        self,
-        id: str,
-        name: str,
-        *,
-        scope: ScopeArg = None,
-        permissions: Optional[Iterable[str]] = None,
-        expires_at: Union[datetime, str, None] = None,
-        rate_limit_per_minute: Optional[int] = None,
-    ) -> CreatedApiKey:
-        op = _ops.create_key_op(
-            "service_accounts.create_key", name, scope, permissions, expires_at, rate_limit_per_minute
-        )
-        op["id"] = id
-        return _ops.created(await self._run(op))
-
-    async def list_keys(
-        self, id: str, *, limit: Optional[int] = None, offset: Optional[int] = None
-    ) -> Page[ApiKeyRecord]:
-        op = with_fields({"op": "service_accounts.list_keys", "id": id}, limit=limit, offset=offset)
-        return _ops.key_page(await self._run(op))
-
-    async def list_all_keys(self, id: str, *, limit: Optional[int] = None) -> AsyncIterator[ApiKeyRecord]:
+    async def list_all_keys(
+        self, id: str, *, limit: Optional[int] = None, timeout: Optional[float] = None,
+        total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
+    ) -> AsyncIterator[ApiKeyRecord]:
         offset: Optional[int] = 0
         while offset is not None:
-            page = await self.list_keys(id, limit=limit, offset=offset)
+            page = await self.list_keys(
+                id, limit=limit, offset=offset, timeout=timeout, total_timeout=total_timeout, max_retries=max_retries
+            )
             for item in page.items:
                 yield item
             offset = page.next_offset

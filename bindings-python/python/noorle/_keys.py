@@ -33,10 +33,6 @@ def load_api_key(
     ``env=False`` reads no variables and no well-known files; ``env_vars`` replaces the process
     environment. Raises :class:`~noorle.CredentialsNotFoundError` listing every place looked.
     """
-    if api_key is not None:
-        from .models import KeySource
-
-        return LoadedKey(_ops.as_key(api_key), KeySource("explicit"))
     config = _ops.load_config(
         api_key_file=api_key_file,
         profile=profile,
@@ -45,7 +41,12 @@ def load_api_key(
         credentials_file=credentials_file,
         docker_secret=docker_secret,
     )
-    loaded = _ops.loaded(_native.execute_static({"op": "load_api_key", "config": config}))
+    # An explicit key is the chain's first source: the core checks it and reports it as such.
+    key, text = _ops.explicit_key(api_key)
+    if text is not None:
+        config["api_key"] = text
+    op = {"op": "load_api_key", "config": config}
+    loaded = _ops.loaded(_native.execute_static(op, key))
     _ops.warn_all(loaded.warnings, stacklevel=2)
     return loaded
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
+from ._base import ts_out
 from ._native import ApiKey
 from .models import (
     ApiKeyRecord,
@@ -22,7 +23,6 @@ from .models import (
     RotatedApiKey,
     Scope,
     ServiceAccount,
-    ts_out,
 )
 
 Op = Dict[str, Any]
@@ -48,6 +48,16 @@ def as_key(key: object) -> ApiKey:
         return key
     if isinstance(key, str):
         return ApiKey.parse(key)
+    raise TypeError(f"an API key must be a str or noorle.ApiKey, not {type(key).__name__}")
+
+
+def explicit_key(key: object) -> Tuple[Optional[ApiKey], Optional[str]]:
+    """An explicit key for the core's loading chain: an ``ApiKey`` as is, a string as the
+    ``api_key`` option (the core parses it and names the option in its error)."""
+    if key is None or isinstance(key, ApiKey):
+        return key, None
+    if isinstance(key, str):
+        return None, key
     raise TypeError(f"an API key must be a str or noorle.ApiKey, not {type(key).__name__}")
 
 
@@ -148,17 +158,15 @@ def account(v: Any) -> ServiceAccount:
 
 
 def created(v: Any) -> CreatedApiKey:
-    return CreatedApiKey(ApiKeyRecord.from_dict(v["api_key"]), v["key"])
+    return CreatedApiKey.from_dict(v)
 
 
 def created_account(v: Any) -> CreatedServiceAccount:
-    return CreatedServiceAccount(
-        ServiceAccount.from_dict(v["service_account"]), ApiKeyRecord.from_dict(v["api_key"]), v["key"]
-    )
+    return CreatedServiceAccount.from_dict(v)
 
 
 def rotated(v: Any) -> RotatedApiKey:
-    return RotatedApiKey(ApiKeyRecord.from_dict(v["api_key"]), v["key"], ApiKeyRecord.from_dict(v["previous"]))
+    return RotatedApiKey.from_dict(v)
 
 
 def key_page(v: Any) -> Page[ApiKeyRecord]:
@@ -170,7 +178,8 @@ def account_page(v: Any) -> Page[ServiceAccount]:
 
 
 def loaded(v: Any) -> LoadedKey:
-    return LoadedKey(v["key"], KeySource.from_dict(v["source"]), v.get("base_url"), v.get("warnings") or ())
+    source = KeySource.from_dict(v["source"], display=v.get("display"))
+    return LoadedKey(v["key"], source, v.get("base_url"), v.get("warnings") or ())
 
 
 def warn_all(warnings: Iterable[str], stacklevel: int) -> None:

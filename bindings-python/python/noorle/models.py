@@ -1,15 +1,37 @@
 """The objects the API returns (contract section 5), as small typed, immutable classes.
 
+The records and enums are generated from spec/sdk.yaml (``noorle/_records.py``); the classes of
+this module that are not API records (pages, responses, key sources) are hand-written here.
 Records never hold a secret; the whole key appears only in ``CreatedApiKey.key`` and friends, as
 an :class:`~noorle.ApiKey` whose every printed form is redacted.
 """
 
+# pyright: reportPrivateUsage=false
+# (the package's own private modules)
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
+from ._base import _Model
 from ._native import ApiKey
+from ._records import (
+    ApiKeyRecord,
+    CreatedApiKey,
+    CreatedServiceAccount,
+    ErrorCode,
+    KeyStatus,
+    Owner,
+    OwnerType,
+    Permission,
+    ResourceRef,
+    ResourceType,
+    Role,
+    RotatedApiKey,
+    Scope,
+    ScopeType,
+    ServiceAccount,
+)
 
 __all__ = [
     "Owner",
@@ -24,326 +46,16 @@ __all__ = [
     "Response",
     "KeySource",
     "LoadedKey",
+    "KeyStatus",
+    "Permission",
+    "Role",
+    "OwnerType",
+    "ResourceType",
+    "ScopeType",
+    "ErrorCode",
 ]
 
 T = TypeVar("T")
-
-
-def _ts(v: Any) -> Optional[datetime]:
-    if v is None:
-        return None
-    s = str(v)
-    # fromisoformat accepts "Z" only from Python 3.11.
-    if s.endswith("Z"):
-        s = s[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(s)
-    except ValueError:
-        return None
-
-
-def _list(v: Any) -> List[Any]:
-    return list(v) if isinstance(v, (list, tuple)) else []  # pyright: ignore[reportUnknownArgumentType]
-
-
-def ts_out(v: Optional[datetime]) -> Optional[str]:
-    if v is None:
-        return None
-    if v.tzinfo is None:
-        v = v.replace(tzinfo=timezone.utc)
-    return v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class _Model:
-    """Immutable value object: equality, hashing and repr from ``__slots__``."""
-
-    __slots__: Tuple[str, ...] = ()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def _set(self, **values: Any) -> None:
-        for k, v in values.items():
-            object.__setattr__(self, k, v)
-
-    def _values(self) -> Tuple[Any, ...]:
-        return tuple(getattr(self, s) for s in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        try:
-            return hash(self._values())
-        except TypeError:
-            return id(self)
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__ if not s.startswith("_"))
-        return f"{type(self).__name__}({body})"
-
-    # copy, deepcopy and pickle, like a frozen dataclass: the state is the slots' values, put back
-    # without going through the refusing __setattr__. (A model holding an ApiKey still refuses
-    # to pickle: the key does.)
-    def __getstate__(self) -> Dict[str, Any]:
-        return {s: getattr(self, s) for s in self.__slots__}
-
-    def __setstate__(self, state: Mapping[str, Any]) -> None:
-        for k in self.__slots__:
-            object.__setattr__(self, k, state[k])
-
-
-class Owner(_Model):
-    """Who owns a key: ``type`` is ``"user"`` or ``"service_account"``."""
-
-    __slots__ = ("type", "id")
-    type: str
-    id: str
-
-    def __init__(self, type: str, id: str) -> None:
-        self._set(type=type, id=id)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Owner:
-        return cls(str(d.get("type", "")), str(d.get("id", "")))
-
-
-class ResourceRef(_Model):
-    """One resource a scoped key may touch: ``type`` is ``agent``, ``gateway`` or ``resource``."""
-
-    __slots__ = ("type", "id")
-    type: str
-    id: str
-
-    def __init__(self, type: str, id: str) -> None:
-        self._set(type=type, id=id)
-
-    @classmethod
-    def agent(cls, id: str) -> ResourceRef:
-        return cls("agent", id)
-
-    @classmethod
-    def gateway(cls, id: str) -> ResourceRef:
-        return cls("gateway", id)
-
-    @classmethod
-    def resource(cls, id: str) -> ResourceRef:
-        return cls("resource", id)
-
-    def to_dict(self) -> Dict[str, str]:
-        return {"type": self.type, "id": self.id}
-
-
-class Scope(_Model):
-    """Account-wide (``Scope.account()``) or limited to resources (``Scope.for_resources(...)``)."""
-
-    __slots__ = ("type", "resources")
-    type: str
-    resources: Tuple[ResourceRef, ...]
-
-    def __init__(self, type: str, resources: Sequence[ResourceRef] = ()) -> None:
-        self._set(type=type, resources=tuple(resources))
-
-    @classmethod
-    def account(cls) -> Scope:
-        return cls("account")
-
-    @classmethod
-    def for_resources(cls, *resources: ResourceRef) -> Scope:
-        return cls("resources", resources)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Scope:
-        res: List[Any] = list(d.get("resources") or [])
-        return cls(str(d.get("type", "account")), [ResourceRef(str(r["type"]), str(r["id"])) for r in res])
-
-    def to_dict(self) -> Dict[str, Any]:
-        if self.type == "account":
-            return {"type": "account"}
-        return {"type": self.type, "resources": [r.to_dict() for r in self.resources]}
-
-
-class ApiKeyRecord(_Model):
-    """An API key's record, as the server describes it. Never contains the secret."""
-
-    __slots__ = (
-        "id",
-        "name",
-        "status",
-        "owner",
-        "scope",
-        "permissions",
-        "last_six",
-        "rate_limit_per_minute",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-        "rotated_from",
-    )
-    id: str
-    name: str
-    status: str
-    owner: Owner
-    scope: Scope
-    permissions: Tuple[str, ...]
-    last_six: Optional[str]
-    rate_limit_per_minute: Optional[int]
-    created_at: Optional[datetime]
-    last_used_at: Optional[datetime]
-    expires_at: Optional[datetime]
-    revoked_at: Optional[datetime]
-    rotated_from: Optional[str]
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        name: str,
-        status: str,
-        owner: Owner,
-        scope: Scope,
-        permissions: Sequence[str],
-        last_six: Optional[str] = None,
-        rate_limit_per_minute: Optional[int] = None,
-        created_at: Optional[datetime] = None,
-        last_used_at: Optional[datetime] = None,
-        expires_at: Optional[datetime] = None,
-        revoked_at: Optional[datetime] = None,
-        rotated_from: Optional[str] = None,
-    ) -> None:
-        self._set(
-            id=id,
-            name=name,
-            status=status,
-            owner=owner,
-            scope=scope,
-            permissions=tuple(permissions),
-            last_six=last_six,
-            rate_limit_per_minute=rate_limit_per_minute,
-            created_at=created_at,
-            last_used_at=last_used_at,
-            expires_at=expires_at,
-            revoked_at=revoked_at,
-            rotated_from=rotated_from,
-        )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ApiKeyRecord:
-        return cls(
-            id=str(d["id"]),
-            name=str(d.get("name", "")),
-            status=str(d.get("status", "")),
-            owner=Owner.from_dict(d.get("owner") or {}),
-            scope=Scope.from_dict(d.get("scope") or {}),
-            permissions=[str(p) for p in _list(d.get("permissions"))],
-            last_six=d.get("last_six"),
-            rate_limit_per_minute=d.get("rate_limit_per_minute"),
-            created_at=_ts(d.get("created_at")),
-            last_used_at=_ts(d.get("last_used_at")),
-            expires_at=_ts(d.get("expires_at")),
-            revoked_at=_ts(d.get("revoked_at")),
-            rotated_from=d.get("rotated_from"),
-        )
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "owner": {"type": self.owner.type, "id": self.owner.id},
-            "scope": self.scope.to_dict(),
-            "permissions": list(self.permissions),
-            "last_six": self.last_six,
-            "rate_limit_per_minute": self.rate_limit_per_minute,
-            "created_at": ts_out(self.created_at),
-            "last_used_at": ts_out(self.last_used_at),
-            "expires_at": ts_out(self.expires_at),
-            "revoked_at": ts_out(self.revoked_at),
-            "rotated_from": self.rotated_from,
-        }
-
-
-class ServiceAccount(_Model):
-    """A service account: a non-human principal that owns keys."""
-
-    __slots__ = ("id", "name", "description", "role", "enabled", "created_at")
-    id: str
-    name: str
-    description: Optional[str]
-    role: str
-    enabled: bool
-    created_at: Optional[datetime]
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        name: str,
-        role: str,
-        enabled: bool,
-        description: Optional[str] = None,
-        created_at: Optional[datetime] = None,
-    ) -> None:
-        self._set(id=id, name=name, description=description, role=role, enabled=enabled, created_at=created_at)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ServiceAccount:
-        return cls(
-            id=str(d["id"]),
-            name=str(d.get("name", "")),
-            description=d.get("description"),
-            role=str(d.get("role", "")),
-            enabled=bool(d.get("enabled", True)),
-            created_at=_ts(d.get("created_at")),
-        )
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "role": self.role,
-            "enabled": self.enabled,
-            "created_at": ts_out(self.created_at),
-        }
-
-
-class CreatedApiKey(_Model):
-    """A new key: its record and the whole key, which the server shows only this once."""
-
-    __slots__ = ("api_key", "key")
-    api_key: ApiKeyRecord
-    key: ApiKey
-
-    def __init__(self, api_key: ApiKeyRecord, key: ApiKey) -> None:
-        self._set(api_key=api_key, key=key)
-
-
-class CreatedServiceAccount(_Model):
-    """A new service account with its first key (shown only this once)."""
-
-    __slots__ = ("service_account", "api_key", "key")
-    service_account: ServiceAccount
-    api_key: ApiKeyRecord
-    key: ApiKey
-
-    def __init__(self, service_account: ServiceAccount, api_key: ApiKeyRecord, key: ApiKey) -> None:
-        self._set(service_account=service_account, api_key=api_key, key=key)
-
-
-class RotatedApiKey(_Model):
-    """The result of a rotation: the new record and key, and the old record after the change."""
-
-    __slots__ = ("api_key", "key", "previous")
-    api_key: ApiKeyRecord
-    key: ApiKey
-    previous: ApiKeyRecord
-
-    def __init__(self, api_key: ApiKeyRecord, key: ApiKey, previous: ApiKeyRecord) -> None:
-        self._set(api_key=api_key, key=key, previous=previous)
 
 
 class Page(_Model, Generic[T]):
@@ -390,24 +102,35 @@ class Response(_Model):
 
 class KeySource(_Model):
     """Where a key came from: ``kind`` (``explicit``, ``file``, ``env``, ``env_file``,
-    ``credentials_dir``, ``docker_secret``, ``profile``) and the variable, path or profile."""
+    ``credentials_dir``, ``docker_secret``, ``profile``) and the variable, path or profile.
+    ``str()`` is the core's description of it (the same words in every language)."""
 
-    __slots__ = ("kind", "variable", "path", "profile")
+    __slots__ = ("kind", "variable", "path", "profile", "_display")
     kind: str
     variable: Optional[str]
     path: Optional[str]
     profile: Optional[str]
+    _display: Optional[str]
 
     def __init__(
-        self, kind: str, variable: Optional[str] = None, path: Optional[str] = None, profile: Optional[str] = None
+        self,
+        kind: str,
+        variable: Optional[str] = None,
+        path: Optional[str] = None,
+        profile: Optional[str] = None,
+        display: Optional[str] = None,
     ) -> None:
-        self._set(kind=kind, variable=variable, path=path, profile=profile)
+        self._set(kind=kind, variable=variable, path=path, profile=profile, _display=display)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> KeySource:
-        return cls(str(d.get("kind")), d.get("variable"), d.get("path"), d.get("profile"))
+    def from_dict(cls, d: Mapping[str, Any], display: Optional[str] = None) -> KeySource:
+        """The core's source object; ``display`` is the core's description of it, when given."""
+        return cls(str(d.get("kind")), d.get("variable"), d.get("path"), d.get("profile"), display)
 
     def __str__(self) -> str:
+        if self._display is not None:
+            return self._display
+        # A core without the `display` field: the same description, built here.
         s = self.kind
         if self.variable:
             s += f" ${self.variable}"
@@ -431,4 +154,3 @@ class LoadedKey(_Model):
         self, key: ApiKey, source: KeySource, base_url: Optional[str] = None, warnings: Sequence[str] = ()
     ) -> None:
         self._set(key=key, source=source, base_url=base_url, warnings=tuple(warnings))
-

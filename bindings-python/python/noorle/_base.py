@@ -1,0 +1,276 @@
+"""Hand-written behaviour of the generated modules (``_records.py``, ``errors.py``): the immutable
+model base, the exception base, the decoders of wire values and helpers such as
+``Scope.account()``. The data shapes themselves come from spec/sdk.yaml."""
+
+# pyright: reportUnusedClass=false, reportUnusedFunction=false
+# (the private names are used by the generated modules)
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+
+from ._native import ApiKey
+
+if TYPE_CHECKING:
+    from ._records import ResourceRef, Scope
+    from .errors import NoorleError
+
+T = TypeVar("T")
+
+
+class _Model:
+    """Immutable value object: equality, hashing and repr from ``__slots__``."""
+
+    __slots__: Tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _set(self, **values: Any) -> None:
+        for k, v in values.items():
+            object.__setattr__(self, k, v)
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, s) for s in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        try:
+            return hash(self._values())
+        except TypeError:
+            return id(self)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__ if not s.startswith("_"))
+        return f"{type(self).__name__}({body})"
+
+    # copy, deepcopy and pickle, like a frozen dataclass: the state is the slots' values, put back
+    # without going through the refusing __setattr__. (A model holding an ApiKey still refuses
+    # to pickle: the key does.)
+    def __getstate__(self) -> Dict[str, Any]:
+        return {s: getattr(self, s) for s in self.__slots__}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for k in self.__slots__:
+            object.__setattr__(self, k, state[k])
+
+
+class _ErrorBase(Exception):
+    """Base class of every error raised by the SDK.
+
+    Attributes:
+        kind: the core's error kind (``not_found``, ``timeout``, ...).
+        message: the explanation (also ``str(err)``).
+        status: the HTTP status, for errors the server sent.
+        code: the server's error code, or for an invalid key the format rule broken.
+        request_id: the server's ``X-Request-Id``.
+        details: the server's ``details`` object.
+        retryable: whether the client's retry policy treats the error as transient.
+        retry_after: seconds the server asked to wait (429, 503).
+        position: for an invalid key, the offending character.
+        searched: for missing credentials, every place the loader looked.
+    """
+
+    _kind = "internal"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        kind: Optional[str] = None,
+        status: Optional[int] = None,
+        code: Optional[str] = None,
+        request_id: Optional[str] = None,
+        details: Optional[Dict[str, Any]] = None,
+        retryable: bool = False,
+        retry_after: Optional[float] = None,
+        position: Optional[int] = None,
+        searched: Optional[List[str]] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.kind: str = kind if kind is not None else self._kind
+        self.status: Optional[int] = status
+        self.code: Optional[str] = code
+        self.request_id: Optional[str] = request_id
+        self.details: Optional[Dict[str, Any]] = details
+        self.retryable: bool = retryable
+        self.retry_after: Optional[float] = retry_after
+        self.position: Optional[int] = position
+        self.searched: Optional[List[str]] = searched
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            f", {name}={getattr(self, name)!r}"
+            for name in ("status", "code", "request_id")
+            if getattr(self, name) is not None
+        )
+        return f"{type(self).__name__}({self.message!r}{extra})"
+
+
+def _error_from_info(info: Mapping[str, Any], cls: Type[NoorleError]) -> NoorleError:
+    kind = str(info.get("kind") or "internal")
+    return cls(
+        str(info.get("message") or kind),
+        kind=kind,
+        status=info.get("status"),
+        code=info.get("code"),
+        request_id=info.get("request_id"),
+        details=info.get("details"),
+        retryable=bool(info.get("retryable", False)),
+        retry_after=info.get("retry_after"),
+        position=info.get("position"),
+        searched=info.get("searched"),
+    )
+
+
+# Decoding of the core's answers. The core has already checked them against its own types, so a
+# failure here means an answer this version does not understand: an APIConnectionError, as the
+# core reports an unexpected answer.
+
+
+def _unexpected(what: str) -> NoorleError:
+    from .errors import APIConnectionError
+
+    return APIConnectionError(f"unexpected answer: {what}")
+
+
+def _get(d: Mapping[str, Any], name: str, owner: str) -> Any:
+    try:
+        return d[name]
+    except KeyError:
+        raise _unexpected(f"{owner} has no {name!r}") from None
+
+
+def _typed(v: Any, types: Tuple[type, ...], what: str, where: str) -> Any:
+    if not isinstance(v, types) or (bool not in types and isinstance(v, bool)):
+        raise _unexpected(f"{where} is not {what}: {v!r:.80}")
+    return v
+
+
+def _str(v: Any, where: str) -> str:
+    s: str = _typed(v, (str,), "a string", where)
+    return s
+
+
+def _int(v: Any, where: str) -> int:
+    i: int = _typed(v, (int,), "an integer", where)
+    return i
+
+
+def _bool(v: Any, where: str) -> bool:
+    b: bool = _typed(v, (bool,), "a boolean", where)
+    return b
+
+
+def _any(v: Any, where: str) -> Any:
+    return v
+
+
+def _key(v: Any, where: str) -> ApiKey:
+    k: ApiKey = _typed(v, (ApiKey,), "an API key", where)
+    return k
+
+
+def _obj(v: Any, where: str) -> Mapping[str, Any]:
+    m: Mapping[str, Any] = _typed(v, (dict,), "an object", where)
+    return m
+
+
+def _seq(v: Any, where: str) -> List[Any]:
+    items: List[Any] = list(_typed(v, (list, tuple), "a list", where))
+    return items
+
+
+def _opt(v: Any, decode: Callable[[Any], T]) -> Optional[T]:
+    return None if v is None else decode(v)
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+
+
+def parse_ts(s: str) -> Optional[datetime]:
+    """An RFC 3339 timestamp as an aware UTC ``datetime``, or ``None`` when ``s`` is not one.
+    (Any number of fraction digits, unlike ``fromisoformat`` before Python 3.11.)"""
+    m = _RFC3339.fullmatch(s)
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
+    try:
+        tz = timezone.utc
+        if not z:
+            off = timedelta(hours=int(oh), minutes=int(om))
+            tz = timezone(off if sign == "+" else -off)
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        t = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tzinfo=tz)
+    except ValueError:  # a field out of range (month 13, offset over 24 h, ...)
+        return None
+    return t.astimezone(timezone.utc)
+
+
+def _ts(v: Any, where: str) -> datetime:
+    t = parse_ts(v) if isinstance(v, str) else None
+    if t is None:
+        raise _unexpected(f"{where} is not an RFC 3339 timestamp: {v!r:.80}")
+    return t
+
+
+def ts_out(v: datetime) -> str:
+    """A ``datetime`` as RFC 3339 in UTC (a naive one is taken as UTC)."""
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    v = v.astimezone(timezone.utc)
+    return v.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if v.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+class ResourceRefMixin:
+    """Constructors of :class:`~noorle.ResourceRef` by type."""
+
+    __slots__ = ()
+
+    @classmethod
+    def agent(cls, id: str) -> ResourceRef:
+        from ._records import ResourceRef
+
+        return ResourceRef("agent", id)
+
+    @classmethod
+    def gateway(cls, id: str) -> ResourceRef:
+        from ._records import ResourceRef
+
+        return ResourceRef("gateway", id)
+
+    @classmethod
+    def resource(cls, id: str) -> ResourceRef:
+        from ._records import ResourceRef
+
+        return ResourceRef("resource", id)
+
+
+class ScopeMixin:
+    """``Scope.account()`` (account-wide) and ``Scope.for_resources(...)``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def account(cls) -> Scope:
+        from ._records import Scope
+
+        return Scope("account")
+
+    @classmethod
+    def for_resources(cls, *resources: ResourceRef) -> Scope:
+        from ._records import Scope
+
+        return Scope("resources", resources)
