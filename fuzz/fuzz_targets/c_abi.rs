@@ -8,7 +8,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use noorle::ops::Operation;
+use noorle::ops::{Op, Operation};
 use noorle_fuzz::{sandbox, Secrets};
 use serde_json::Value;
 
@@ -77,9 +77,10 @@ fuzz_target!(|data: &[u8]| {
     // These answer with the key itself, by design.
     let answers_with_key = matches!(
         parsed,
-        Some(Ok(
-            Operation::LoadApiKey { .. } | Operation::AuthHeaders { .. }
-        ))
+        Some(Ok(Operation {
+            op: Op::LoadApiKey { .. } | Op::AuthHeaders { .. },
+            ..
+        }))
     );
     let check = |what: &str, answer: &str| match envelope(what, answer) {
         Ok(_) if answers_with_key => {}

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use noorle::ops::{execute_static, ClientConfig, Operation};
+use noorle::ops::{execute_static, ClientConfig, Op, Operation};
 use noorle_fuzz::{sandbox, Secrets};
 
 fuzz_target!(|data: &[u8]| {
@@ -34,8 +34,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // These two answer with the key itself, by design.
     let answers_with_key = matches!(
-        op,
-        Operation::LoadApiKey { .. } | Operation::AuthHeaders { .. }
+        op.op,
+        Op::LoadApiKey { .. } | Op::AuthHeaders { .. }
     );
     match execute_static(op) {
         Ok(v) if !answers_with_key => secrets.assert_absent("execute_static", &v.to_string()),
