@@ -16,11 +16,11 @@ type idOp struct {
 	ID string `json:"id"`
 }
 
-func (s *APIKeysService) record(ctx context.Context, op any) (*APIKeyRecord, error) {
+func (s *APIKeysService) record(ctx context.Context, op any, opts []CallOption) (*APIKeyRecord, error) {
 	var out struct {
 		APIKey APIKeyRecord `json:"api_key"`
 	}
-	if err := s.c.do(ctx, op, &out); err != nil {
+	if err := s.c.do(ctx, op, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out.APIKey, nil
@@ -28,80 +28,80 @@ func (s *APIKeysService) record(ctx context.Context, op any) (*APIKeyRecord, err
 
 // Create makes a key for the calling principal (POST /v1/api-keys). The whole key is in the
 // answer this once. Retries reuse one Idempotency-Key, so at most one key is created.
-func (s *APIKeysService) Create(ctx context.Context, p CreateAPIKeyParams) (*CreatedAPIKey, error) {
+func (s *APIKeysService) Create(ctx context.Context, p CreateAPIKeyParams, opts ...CallOption) (*CreatedAPIKey, error) {
 	op := struct {
 		Op string `json:"op"`
 		createKeyFields
 	}{"api_keys.create", p.fields()}
 	var out CreatedAPIKey
-	if err := s.c.do(ctx, op, &out); err != nil {
+	if err := s.c.do(ctx, op, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
 // List returns one page of keys (GET /v1/api-keys).
-func (s *APIKeysService) List(ctx context.Context, p ListAPIKeysParams) (*Page[APIKeyRecord], error) {
+func (s *APIKeysService) List(ctx context.Context, p ListAPIKeysParams, opts ...CallOption) (*Page[APIKeyRecord], error) {
 	op := struct {
 		Op string `json:"op"`
 		ListAPIKeysParams
 	}{"api_keys.list", p}
 	var page Page[APIKeyRecord]
-	if err := s.c.do(ctx, op, &page); err != nil {
+	if err := s.c.do(ctx, op, &page, opts); err != nil {
 		return nil, err
 	}
 	return &page, nil
 }
 
 // ListAll walks every page from p.Offset; it stops after yielding an error.
-func (s *APIKeysService) ListAll(ctx context.Context, p ListAPIKeysParams) iter.Seq2[APIKeyRecord, error] {
+func (s *APIKeysService) ListAll(ctx context.Context, p ListAPIKeysParams, opts ...CallOption) iter.Seq2[APIKeyRecord, error] {
 	return walk(func(offset int) (*Page[APIKeyRecord], error) {
 		q := p
 		q.Offset = offset
-		return s.List(ctx, q)
+		return s.List(ctx, q, opts...)
 	}, p.Offset)
 }
 
 // Get returns one key's record.
-func (s *APIKeysService) Get(ctx context.Context, id string) (*APIKeyRecord, error) {
-	return s.record(ctx, idOp{"api_keys.get", id})
+func (s *APIKeysService) Get(ctx context.Context, id string, opts ...CallOption) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.get", id}, opts)
 }
 
 // Update renames a key or changes its expiry.
-func (s *APIKeysService) Update(ctx context.Context, id string, p UpdateAPIKeyParams) (*APIKeyRecord, error) {
-	return s.record(ctx, p.fields(id))
+func (s *APIKeysService) Update(ctx context.Context, id string, p UpdateAPIKeyParams, opts ...CallOption) (*APIKeyRecord, error) {
+	return s.record(ctx, p.fields(id), opts)
 }
 
 // Deactivate makes a key inactive (it can be activated again).
-func (s *APIKeysService) Deactivate(ctx context.Context, id string) (*APIKeyRecord, error) {
-	return s.record(ctx, idOp{"api_keys.deactivate", id})
+func (s *APIKeysService) Deactivate(ctx context.Context, id string, opts ...CallOption) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.deactivate", id}, opts)
 }
 
 // Activate makes an inactive key active (a revoked key is ErrConflict).
-func (s *APIKeysService) Activate(ctx context.Context, id string) (*APIKeyRecord, error) {
-	return s.record(ctx, idOp{"api_keys.activate", id})
+func (s *APIKeysService) Activate(ctx context.Context, id string, opts ...CallOption) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.activate", id}, opts)
 }
 
 // Revoke disables a key for good.
-func (s *APIKeysService) Revoke(ctx context.Context, id string) (*APIKeyRecord, error) {
-	return s.record(ctx, idOp{"api_keys.revoke", id})
+func (s *APIKeysService) Revoke(ctx context.Context, id string, opts ...CallOption) (*APIKeyRecord, error) {
+	return s.record(ctx, idOp{"api_keys.revoke", id}, opts)
 }
 
 // Delete removes a revoked key (any other is ErrConflict).
-func (s *APIKeysService) Delete(ctx context.Context, id string) error {
-	return s.c.do(ctx, idOp{"api_keys.delete", id}, nil)
+func (s *APIKeysService) Delete(ctx context.Context, id string, opts ...CallOption) error {
+	return s.c.do(ctx, idOp{"api_keys.delete", id}, nil, opts)
 }
 
 // Rotate issues a new key with the same owner, name, scope and permissions; the old one keeps
 // working for the grace period.
-func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyParams) (*RotatedAPIKey, error) {
+func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyParams, opts ...CallOption) (*RotatedAPIKey, error) {
 	op := struct {
 		Op    string `json:"op"`
 		ID    string `json:"id"`
 		Grace int64  `json:"grace_period_seconds"`
 	}{"api_keys.rotate", id, int64(p.GracePeriod.Seconds())}
 	var out RotatedAPIKey
-	if err := s.c.do(ctx, op, &out); err != nil {
+	if err := s.c.do(ctx, op, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -110,7 +110,7 @@ func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyPa
 // RotateFile rotates a key with a grace period, writes the new key to p.Path atomically (temp
 // file, fsync, rename, mode 0600), checks it with Whoami and reports both keys redacted. A failed
 // step is an *Error naming the step and saying what still works.
-func (s *APIKeysService) RotateFile(ctx context.Context, p RotateFileParams) (*RotationReport, error) {
+func (s *APIKeysService) RotateFile(ctx context.Context, p RotateFileParams, opts ...CallOption) (*RotationReport, error) {
 	// encoding/json would replace bad bytes with U+FFFD and the key would go to another file.
 	if !utf8.ValidString(p.Path) || !utf8.ValidString(p.ID) {
 		return nil, &Error{Kind: KindConfig, Message: "the key file path or key id is not valid UTF-8"}
@@ -122,7 +122,7 @@ func (s *APIKeysService) RotateFile(ctx context.Context, p RotateFileParams) (*R
 		Grace int64  `json:"grace_period_seconds"`
 	}{"api_keys.rotate_file", p.Path, p.ID, int64(p.GracePeriod.Seconds())}
 	var r RotationReport
-	if err := s.c.do(ctx, op, &r); err != nil {
+	if err := s.c.do(ctx, op, &r, opts); err != nil {
 		return nil, err
 	}
 	return &r, nil

@@ -212,8 +212,8 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // Warnings are non-fatal problems found while loading the key.
 func (c *Client) Warnings() []string { return c.warn }
 
-func (c *Client) do(ctx context.Context, op any, out any) error {
-	raw, err := c.h.call(ctx, op)
+func (c *Client) do(ctx context.Context, op any, out any, opts []CallOption) error {
+	raw, err := c.h.call(ctx, applyOptions(op, opts))
 	// c must stay reachable until the call is over. Once c.h has been read, nothing else uses c,
 	// so the garbage collector may find c unreachable mid-call and run the cleanup registered in
 	// NewClient: it would free the handle before the call takes its read lock, and a client the
@@ -236,11 +236,11 @@ type opOnly struct {
 }
 
 // Whoami is GET /v1/api-keys/self: the calling key's own record.
-func (c *Client) Whoami(ctx context.Context) (*APIKeyRecord, error) {
+func (c *Client) Whoami(ctx context.Context, opts ...CallOption) (*APIKeyRecord, error) {
 	var out struct {
 		APIKey APIKeyRecord `json:"api_key"`
 	}
-	if err := c.do(ctx, opOnly{"whoami"}, &out); err != nil {
+	if err := c.do(ctx, opOnly{"whoami"}, &out, opts); err != nil {
 		return nil, err
 	}
 	return &out.APIKey, nil
@@ -266,7 +266,7 @@ func (r *Response) Decode(v any) error { return json.Unmarshal(r.JSON, v) }
 
 // Request is an authenticated call to any Noorle endpoint (path like "/v1/agents"), with the
 // client's retries and errors: a non-success status is an *Error.
-func (c *Client) Request(ctx context.Context, method, path string, p *RequestParams) (*Response, error) {
+func (c *Client) Request(ctx context.Context, method, path string, p *RequestParams, opts ...CallOption) (*Response, error) {
 	op := struct {
 		Op             string            `json:"op"`
 		Method         string            `json:"method"`
@@ -287,7 +287,7 @@ func (c *Client) Request(ctx context.Context, method, path string, p *RequestPar
 		Headers map[string]string `json:"headers"`
 		JSON    json.RawMessage   `json:"json"`
 	}
-	if err := c.do(ctx, op, &out); err != nil {
+	if err := c.do(ctx, op, &out, opts); err != nil {
 		return nil, err
 	}
 	r := &Response{Status: out.Status, Header: http.Header{}, JSON: out.JSON}

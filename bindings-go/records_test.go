@@ -2,6 +2,8 @@ package noorle_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,22 @@ func TestRequiredFieldsAreAlwaysEncoded(t *testing.T) {
 	b, _ = json.Marshal(noorle.ServiceAccount{})
 	if !strings.Contains(string(b), `"description":""`) {
 		t.Errorf("description missing from %s", b)
+	}
+}
+
+func TestKeySourceIsTheCoresText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte(keyA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := serverEnv(t)
+	c, err := noorle.NewClient(noorle.WithAPIKeyFile(path), noorle.WithoutEnvironment(), noorle.WithBaseURL(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := c.KeySource()
+	if s.Kind != noorle.SourceFile || s.Display == "" || s.String() != s.Display || !strings.Contains(s.String(), path) {
+		t.Errorf("key source %+v, shown as %q", s, s.String())
 	}
 }
