@@ -225,6 +225,11 @@ async fn key_source_carries_its_display() {
     let v = run(&c, json!({"op": "key_source"})).await.unwrap();
     assert_eq!(v["display"], json!(c.key_source().to_string()));
     assert_eq!(v["display"], "explicit");
+    // load_api_key reports the same text for where it found the key.
+    let key = c.api_key().expose_secret().to_owned();
+    let op = json!({"op": "load_api_key", "config": {"env_vars": {"NOORLE_API_KEY": key}}});
+    let v = ops::execute_static(Operation::from_json(&op.to_string()).unwrap()).unwrap();
+    assert_eq!(v["display"], "env $NOORLE_API_KEY");
 }
 
 #[test]

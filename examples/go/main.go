@@ -141,7 +141,7 @@ func main() {
 	_, err = admin.APIKeys.Deactivate(ctx, newKey.AccessID())
 	expect(err == nil, "deactivated %s", errText(err))
 	err = works(ctx, newKey)
-	expect(errors.Is(err, noorle.ErrUnauthorized), "inactive key -> 401 (%v)", err)
+	expect(errors.Is(err, noorle.ErrAuthentication), "inactive key -> 401 (%v)", err)
 
 	fmt.Println("7. Activate it again")
 	_, err = admin.APIKeys.Activate(ctx, newKey.AccessID())
@@ -152,7 +152,7 @@ func main() {
 	_, err = admin.APIKeys.Revoke(ctx, newKey.AccessID())
 	expect(err == nil, "revoked %s", errText(err))
 	err = works(ctx, newKey)
-	expect(errors.Is(err, noorle.ErrUnauthorized), "revoked key -> 401 (%v)", err)
+	expect(errors.Is(err, noorle.ErrAuthentication), "revoked key -> 401 (%v)", err)
 }
 
 func nameOf(r *noorle.APIKeyRecord) string {

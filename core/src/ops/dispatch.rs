@@ -71,6 +71,7 @@ pub fn loaded_json(l: &LoadedKey) -> Value {
         "access_id": l.key.access_id(),
         "redacted": l.key.redacted(),
         "source": l.source,
+        "display": l.source.to_string(),
         "base_url": l.base_url,
         "warnings": l.warnings,
     })
