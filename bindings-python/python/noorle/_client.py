@@ -285,10 +285,8 @@ class Client(_Base):
             {"op": "request", "method": method, "path": path},
             json=json,
             query=None if query is None else dict(query),
-            idempotency_key=idempotency_key,
-            total_timeout=None if total_timeout is None else float(total_timeout),
         )
-        return self._call(_options(op, timeout, None, max_retries), _response)
+        return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _response)
 
 
 class ApiKeys:
