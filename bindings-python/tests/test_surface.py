@@ -96,9 +96,12 @@ VECTOR_KEY = "ak-" + "a1b2c3d4" * 4 + "S3cretS3cretS3cretS3cretS3cret12"
 def test_key_source_text_is_the_cores(client: noorle.Client) -> None:
     info = client._client().execute({"op": "key_source"})
     src = client.key_source()
-    assert src.kind == "explicit"
-    if "display" in info:
-        assert str(src) == info["display"]
+    assert src.kind == "explicit" and str(src) == info["display"] != ""
+    loaded = noorle._native.execute_static(
+        {"op": "load_api_key", "config": {"env_vars": {"NOORLE_API_KEY": VECTOR_KEY}}}
+    )
+    src = noorle.load_api_key(env_vars={"NOORLE_API_KEY": VECTOR_KEY}).source
+    assert src.kind == "env" and str(src) == loaded["display"] and "NOORLE_API_KEY" in str(src)
 
 
 # Per-call options (decision "per-call options"): sent as the operation's "options" object.
