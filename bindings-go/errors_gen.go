@@ -31,7 +31,8 @@ const (
 	KindConflict Kind = "conflict"
 	// The request broke a rule; `details.field` names the field. (HTTP 400, 422)
 	KindValidation Kind = "validation"
-	// Too many requests; `retry_after` is the wait the server asked for. (HTTP 429)
+	// Too many requests; the error carries the wait the server asked for (Python `retry_after` in
+	// seconds, Node `retryAfter` in ms, Go `RetryAfter`). (HTTP 429)
 	KindRateLimited Kind = "rate_limited"
 	// The server failed. (HTTP 5xx)
 	KindServer Kind = "server"
@@ -67,7 +68,8 @@ var (
 	ErrConflict = errors.New("noorle: conflict")
 	// ErrValidation: The request broke a rule; `details.field` names the field.
 	ErrValidation = errors.New("noorle: validation error")
-	// ErrRateLimited: Too many requests; `retry_after` is the wait the server asked for.
+	// ErrRateLimited: Too many requests; the error carries the wait the server asked for (Python
+	// `retry_after` in seconds, Node `retryAfter` in ms, Go `RetryAfter`).
 	ErrRateLimited = errors.New("noorle: rate limited")
 	// ErrServer: The server failed.
 	ErrServer = errors.New("noorle: server error")

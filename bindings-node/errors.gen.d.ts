@@ -39,7 +39,7 @@ export declare class NotFoundError extends APIError {}
 export declare class ConflictError extends APIError {}
 /** The request broke a rule; `details.field` names the field. HTTP status: 400, 422. */
 export declare class ValidationError extends APIError {}
-/** Too many requests; `retry_after` is the wait the server asked for. HTTP status: 429. */
+/** Too many requests; the error carries the wait the server asked for (Python `retry_after` in seconds, Node `retryAfter` in ms, Go `RetryAfter`). HTTP status: 429. */
 export declare class RateLimitError extends APIError {}
 /** The server failed. HTTP status: 5xx. */
 export declare class ServerError extends APIError {}

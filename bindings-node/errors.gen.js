@@ -40,7 +40,7 @@ module.exports = function defineErrors(NoorleError) {
   class ValidationError extends APIError {
     static kind = 'validation'
   }
-  /** Too many requests; `retry_after` is the wait the server asked for. */
+  /** Too many requests; the error carries the wait the server asked for (Python `retry_after` in seconds, Node `retryAfter` in ms, Go `RetryAfter`). */
   class RateLimitError extends APIError {
     static kind = 'rate_limited'
   }

@@ -95,7 +95,9 @@ class ValidationError(APIError):
 
 
 class RateLimitError(APIError):
-    """Too many requests; `retry_after` is the wait the server asked for. (HTTP 429.)"""
+    """Too many requests; the error carries the wait the server asked for (Python `retry_after`
+    in seconds, Node `retryAfter` in ms, Go `RetryAfter`). (HTTP 429.)
+    """
 
     _kind = "rate_limited"
 
