@@ -121,6 +121,13 @@ impl TryFrom<String> for ApiKey {
     }
 }
 
+/// A key in an answer (`{"key": "ak-..."}`): strict parse, and an error that never quotes it.
+impl<'de> serde::Deserialize<'de> for ApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Which format rule a key broke. The string forms are the codes of `testdata/api_keys.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
