@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use noorle::models::{ApiKeyRecord, Scope, ServiceAccount};
-use noorle::ApiKey;
+use noorle::{ApiKey, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -90,8 +90,8 @@ pub fn key_rows(keys: &[ApiKeyRecord]) -> Vec<Vec<String>> {
                 k.status.to_string(),
                 permissions(k),
                 scope(&k.scope),
-                or_dash(k.last_used_at.as_deref()),
-                or_dash(k.expires_at.as_deref()),
+                or_dash(k.last_used_at.as_ref().map(Timestamp::as_str)),
+                or_dash(k.expires_at.as_ref().map(Timestamp::as_str)),
             ]
         })
         .collect()
@@ -122,18 +122,22 @@ pub fn key_pairs(k: &ApiKeyRecord) -> Vec<(&'static str, String)> {
             k.rate_limit_per_minute
                 .map_or_else(|| "server default".into(), |n| format!("{n}/min")),
         ),
-        ("created", k.created_at.clone()),
+        ("created", k.created_at.to_string()),
         (
             "last used",
-            k.last_used_at.clone().unwrap_or_else(|| "never".into()),
+            k.last_used_at
+                .as_ref()
+                .map_or_else(|| "never".into(), Timestamp::to_string),
         ),
         (
             "expires",
-            k.expires_at.clone().unwrap_or_else(|| "never".into()),
+            k.expires_at
+                .as_ref()
+                .map_or_else(|| "never".into(), Timestamp::to_string),
         ),
     ];
     if let Some(t) = &k.revoked_at {
-        v.push(("revoked", t.clone()));
+        v.push(("revoked", t.to_string()));
     }
     if let Some(r) = &k.rotated_from {
         v.push(("rotated from", r.clone()));
@@ -153,10 +157,10 @@ pub fn sa_pairs(s: &ServiceAccount) -> Vec<(&'static str, String)> {
     vec![
         ("id", s.id.clone()),
         ("name", s.name.clone()),
-        ("description", or_dash(s.description.as_deref())),
+        ("description", or_dash(Some(s.description.as_str()))),
         ("role", s.role.to_string()),
         ("enabled", if s.enabled { "yes" } else { "no" }.to_owned()),
-        ("created", s.created_at.clone()),
+        ("created", s.created_at.to_string()),
     ]
 }
 

@@ -49,6 +49,7 @@ mod redact;
 mod rotate;
 #[doc(hidden)]
 pub mod runtime;
+mod timestamp;
 mod tls;
 
 pub use client::{
@@ -69,3 +70,4 @@ pub use load::{
 };
 pub use reqwest::Method;
 pub use rotate::{RotateKeyFile, RotationReport, MAX_GRACE};
+pub use timestamp::{ParseTimestampError, Timestamp};

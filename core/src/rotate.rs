@@ -7,6 +7,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::load::write_key_file;
 use crate::models::RotateApiKey;
+use crate::timestamp::Timestamp;
 
 /// The longest grace period the API accepts (7 days).
 pub const MAX_GRACE: Duration = Duration::from_secs(604_800);
@@ -50,7 +51,7 @@ pub struct RotationReport {
     pub new_key: String,
     pub path: PathBuf,
     /// When the old key stops working (`revoked_at` of the old record).
-    pub old_key_valid_until: Option<String>,
+    pub old_key_valid_until: Option<Timestamp>,
 }
 
 impl Client {

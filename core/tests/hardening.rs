@@ -253,7 +253,9 @@ async fn a_total_timeout_bounds_the_call_and_its_retry_after_waits() {
 fn record(id: &str) -> serde_json::Value {
     json!({"id": id, "name": "n", "status": "active",
            "owner": {"type": "service_account", "id": "sa_1"},
-           "scope": {"type": "account"}, "created_at": "2026-01-01T00:00:00Z"})
+           "scope": {"type": "account"}, "permissions": ["read"], "last_six": "x4y5z6",
+           "rate_limit_per_minute": null, "created_at": "2026-01-01T00:00:00Z",
+           "last_used_at": null, "expires_at": null, "revoked_at": null, "rotated_from": null})
 }
 
 fn offset_of(head: &str) -> u64 {

@@ -218,8 +218,8 @@ async fn rotate(client: &Client, a: RotateArgs, as_json: bool) -> Result<(), Fai
                     "old key works until",
                     report
                         .old_key_valid_until
-                        .clone()
-                        .unwrap_or_else(|| "now (revoked)".into()),
+                        .as_ref()
+                        .map_or_else(|| "now (revoked)".into(), ToString::to_string),
                 ),
                 ("new key", report.new_key.clone()),
                 ("written to", report.path.display().to_string()),

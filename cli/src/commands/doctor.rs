@@ -163,11 +163,15 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
                 lines.push(("  status", me.status.to_string()));
                 lines.push((
                     "  expires",
-                    me.expires_at.clone().unwrap_or_else(|| "never".into()),
+                    me.expires_at
+                        .as_ref()
+                        .map_or_else(|| "never".into(), ToString::to_string),
                 ));
                 lines.push((
                     "  last used",
-                    me.last_used_at.clone().unwrap_or_else(|| "never".into()),
+                    me.last_used_at
+                        .as_ref()
+                        .map_or_else(|| "never".into(), ToString::to_string),
                 ));
             }
             Err(e) if loaded.is_ok() => lines.push(("server", format!("error: {}", e.kind()))),

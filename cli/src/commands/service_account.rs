@@ -71,8 +71,8 @@ pub async fn run(cmd: ServiceAccountCmd, g: &Global) -> Result<(), Failure> {
                             s.name.clone(),
                             s.role.to_string(),
                             if s.enabled { "yes" } else { "no" }.to_owned(),
-                            s.created_at.clone(),
-                            output::or_dash(s.description.as_deref()),
+                            s.created_at.to_string(),
+                            output::or_dash(Some(s.description.as_str())),
                         ]
                     })
                     .collect();

@@ -78,7 +78,7 @@ async fn main() -> Res<()> {
             "[rust]    {}  {:<8} last used {}",
             k.id,
             k.status,
-            k.last_used_at.as_deref().unwrap_or("never")
+            k.last_used_at.as_ref().map_or("never", |t| t.as_str())
         );
     }
     check(
@@ -129,7 +129,11 @@ async fn main() -> Res<()> {
         "[rust] 5. rotated {} -> {}; both work, the old one until {}",
         created.key,
         rotated.key,
-        rotated.previous.revoked_at.as_deref().unwrap_or("?")
+        rotated
+            .previous
+            .revoked_at
+            .as_ref()
+            .map_or("?", |t| t.as_str())
     );
 
     admin.api_keys().deactivate(&rotated.api_key.id).await?;
