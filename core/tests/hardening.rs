@@ -282,6 +282,15 @@ async fn pagination_that_makes_no_progress_ends_with_an_error() {
         http_response("200 OK", "", &body.to_string())
     })
     .await;
+    // One page asked for at an offset the server ignores is refused too, so a binding's own page
+    // loop cannot spin either.
+    let c = tiny_client(ignores.port, &key, HeaderScheme::XApiKey);
+    let err = c
+        .api_keys()
+        .list(&ListApiKeys::default().offset(5))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("asked for offset 5"), "{err}");
     for server in [&ignores, &echoes] {
         let c = tiny_client(server.port, &key, HeaderScheme::XApiKey);
         let got: Vec<_> = c

@@ -43,7 +43,7 @@ impl<'a> ApiKeys<'a> {
             .client
             .call_value(Method::GET, "/v1/api-keys", &q, None::<&()>, None)
             .await?;
-        decode_page(v, "api_keys")
+        decode_page(v, "api_keys", params.offset.unwrap_or(0))
     }
 
     /// Every key, page after page.

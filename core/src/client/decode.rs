@@ -144,16 +144,30 @@ impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for FieldSeed<'_, T> {
 }
 
 /// `{"<field>": [...], "total", "limit", "offset"}` → a page.
-pub(crate) fn decode_page<T: DeserializeOwned>(mut v: Value, field: &str) -> Result<Page<T>> {
+/// A page answered for offset `asked`. An answer for another offset is an error: a server that
+/// ignores `offset` would otherwise make every page walk (in every binding) loop for ever.
+pub(crate) fn decode_page<T: DeserializeOwned>(
+    mut v: Value,
+    field: &str,
+    asked: u64,
+) -> Result<Page<T>> {
     let items = v.get_mut(field).map(Value::take).unwrap_or_default();
     let items: Vec<T> = serde_json::from_value(items).map_err(|e| unexpected(field, e))?;
     let num = |k: &str| v.get(k).and_then(Value::as_u64);
+    let offset = num("offset").unwrap_or(0);
+    if offset != asked {
+        return Err(Error::Connection(format!(
+            "the server does not page: asked for offset {asked}, it answered offset {offset} \
+             with {} item(s)",
+            items.len()
+        )));
+    }
     Ok(Page {
         total: num("total").unwrap_or(items.len() as u64),
         limit: num("limit")
             .and_then(|l| u32::try_from(l).ok())
             .unwrap_or(20),
-        offset: num("offset").unwrap_or(0),
+        offset,
         items,
     })
 }

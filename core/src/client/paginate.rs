@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::models::Page;
 
 /// Walks pages from `start`, yielding items, until the last page or the first error. A server
-/// that does not page (answers another offset than asked, or the same page twice) ends the walk
-/// with an error instead of an endless loop.
+/// that does not page (the same page twice; another offset is refused by `list` itself) ends the
+/// walk with an error instead of an endless loop.
 pub(crate) fn paginate<'a, T, F, Fut>(start: u64, fetch: F) -> impl Stream<Item = Result<T>> + 'a
 where
     T: Clone + PartialEq + 'a,
@@ -23,19 +23,12 @@ where
             let (offset, fut) = fut?;
             match fut.await {
                 Ok(page) => {
-                    let stuck = page.offset != offset
-                        || (!page.items.is_empty() && previous.as_ref() == Some(&page.items));
-                    if stuck {
+                    // `list` already refuses an answer for another offset than asked.
+                    if !page.items.is_empty() && previous.as_ref() == Some(&page.items) {
                         let e = Error::Connection(format!(
-                            "the server does not page: asked for offset {offset}, it answered \
-                                 offset {} with {} item(s){}; stopped instead of looping",
-                            page.offset,
-                            page.items.len(),
-                            if page.offset == offset {
-                                ", the same as the page before"
-                            } else {
-                                ""
-                            }
+                            "the server does not page: offset {offset} answered the same {} \
+                             item(s) as the page before; stopped instead of looping",
+                            page.items.len()
                         ));
                         return Some((Err(e), (None, None)));
                     }

@@ -46,7 +46,7 @@ impl<'a> ServiceAccounts<'a> {
             .client
             .call_value(Method::GET, "/v1/service-accounts", &q, None::<&()>, None)
             .await?;
-        decode_page(v, "service_accounts")
+        decode_page(v, "service_accounts", params.offset.unwrap_or(0))
     }
 
     /// Every service account, page after page.
@@ -119,7 +119,7 @@ impl<'a> ServiceAccounts<'a> {
             .client
             .call_value(Method::GET, &path, &q, None::<&()>, None)
             .await?;
-        decode_page(v, "api_keys")
+        decode_page(v, "api_keys", params.offset.unwrap_or(0))
     }
 
     /// Every key of the service account, page after page.
