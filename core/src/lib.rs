@@ -47,6 +47,7 @@ pub mod models;
 pub mod ops;
 mod redact;
 mod rotate;
+pub mod scan;
 #[doc(hidden)]
 pub mod runtime;
 mod tls;
