@@ -47,9 +47,9 @@ pub mod models;
 pub mod ops;
 mod redact;
 mod rotate;
-pub mod scan;
 #[doc(hidden)]
 pub mod runtime;
+pub mod scan;
 mod tls;
 
 pub use client::{

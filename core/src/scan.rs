@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(&text[found[3].offset..found[3].offset + found[3].len], b);
         for f in &found {
             let shown = format!("{f:?}");
-            assert!(!shown.contains("s9t0u1v2") && !shown.contains("Zx9Q"), "{shown}");
+            assert!(
+                !shown.contains("s9t0u1v2") && !shown.contains("Zx9Q"),
+                "{shown}"
+            );
         }
     }
 
