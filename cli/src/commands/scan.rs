@@ -333,10 +333,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, tally: &mut Tally) {
     }
 }
 
+/// What scanning one file gave: its keys, `None` when skipped, or why it could not be read.
+type FileResult = Result<Option<Vec<Finding>>, String>;
+
 /// Scans the files on every core, keeping the order of `files` in the result.
 fn scan_files(files: &[PathBuf], limit: u64, tally: &mut Tally) -> Vec<Place> {
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, Result<Option<Vec<Finding>>, String>)>> = Mutex::default();
+    let done: Mutex<Vec<(usize, FileResult)>> = Mutex::default();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -379,15 +382,14 @@ fn scan_files(files: &[PathBuf], limit: u64, tally: &mut Tally) -> Vec<Place> {
 }
 
 /// The keys in one file; `None` for a file skipped (binary, or over the size limit).
-fn scan_file(path: &Path, limit: u64) -> Result<Option<Vec<Finding>>, String> {
+fn scan_file(path: &Path, limit: u64) -> FileResult {
     let err = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let mut f = std::fs::File::open(path).map_err(err)?;
     let size = f.metadata().map_err(err)?.len();
     if size > limit {
         eprintln!(
-            "note: skipped {} ({} MiB, over --max-file-size {} MiB)",
-            path.display(),
-            size.div_ceil(1024 * 1024),
+            "note: skipped {} ({size} bytes, over --max-file-size {} MiB)",
+            display(path),
             limit / (1024 * 1024)
         );
         return Ok(None);
