@@ -432,7 +432,9 @@ fn scan_history(repo: &Path) -> Result<Vec<Place>, Failure> {
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        // git's own messages go straight to the user: a second pipe read only after stdout
+        // could fill up and stall git.
+        .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| io(format!("cannot run git: {e}")))?;
     let Some(stdout) = child.stdout.take() else {
@@ -445,18 +447,13 @@ fn scan_history(repo: &Path) -> Result<Vec<Place>, Failure> {
     };
     let places = parse_log(BufReader::new(stdout), &prefix)
         .map_err(|e| io(format!("cannot read git's output: {e}")))?;
-    let mut stderr = String::new();
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut stderr);
-    }
     let status = child
         .wait()
         .map_err(|e| io(format!("cannot run git: {e}")))?;
     if !status.success() {
         return Err(io(format!(
-            "git log failed in {} ({status}): {}",
-            repo.display(),
-            stderr.trim()
+            "git log failed in {} ({status})",
+            repo.display()
         )));
     }
     Ok(places)
