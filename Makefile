@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 WITH_SERVER := scripts/with-devserver
 
-.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench clean fuzz fuzz-smoke \
+.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench bench-scan clean fuzz fuzz-smoke \
 	dist dist-test
 
 # Every suite, each timed, with a summary line per suite at the end (scripts/test-all).
@@ -75,6 +75,10 @@ demo:
 
 bench:
 	scripts/bench
+
+# The leaked-key scanner against gitleaks and detect-secrets on a generated corpus (bench/scan/run).
+bench-scan:
+	bench/scan/run
 
 clean:
 	cargo clean

@@ -54,6 +54,8 @@ pub enum Command {
     Login(LoginArgs),
     /// Run the local Noorle-compatible server
     DevServer(DevServerArgs),
+    /// Find Noorle API keys in files or in a git repository's history (exit 1 when any is found)
+    Scan(ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,4 +253,32 @@ pub struct DevServerArgs {
     /// Allow binding a non-loopback address (the control endpoints need no key)
     #[arg(long)]
     pub allow_non_loopback: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and folders to scan (folders recursively, skipping .git and binary files); with
+    /// --git, repositories [default: .]
+    pub paths: Vec<PathBuf>,
+    /// Scan every commit of the repository's history (lines added by any commit on any ref)
+    #[arg(long)]
+    pub git: bool,
+    /// Ask the API which keys found are live (a 401 means revoked, inactive or expired); the
+    /// secret is never printed
+    #[arg(long)]
+    pub verify: bool,
+    /// Report format (--json is the same as --format json)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ScanFormat,
+    /// Skip files larger than this, in MiB, with a note
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_file_size: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
 }

@@ -54,5 +54,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Doctor => commands::doctor::run(&g).await,
         Command::Login(a) => commands::login::run(a, &g).await,
         Command::DevServer(a) => commands::dev_server::run(a).await,
+        Command::Scan(a) => commands::scan::run(a, &g).await,
     }
 }

@@ -49,6 +49,7 @@ mod redact;
 mod rotate;
 #[doc(hidden)]
 pub mod runtime;
+pub mod scan;
 mod timestamp;
 mod tls;
 
