@@ -155,7 +155,7 @@ func TestEveryErrorKind(t *testing.T) {
 
 	// The client's own timeout (not a context deadline) on a request the server stalls.
 	fault(t, key.AccessID(), "GET", "/v1/api-keys/self", 1, map[string]any{"type": "stall", "ms": longStall})
-	_, err = newClient(t, key.ExposeSecret(), noorle.WithMaxRetries(0), noorle.WithTimeout(200*time.Millisecond)).Whoami(ctx)
+	_, err = newClient(t, key.ExposeSecret(), noorle.WithMaxRetries(0), noorle.WithTimeout(2*time.Second)).Whoami(ctx)
 	checkKind(t, "timeout", err, noorle.KindTimeout, noorle.ErrTimeout, 0)
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("timeout: the client's timeout is not a context deadline: %v", err)

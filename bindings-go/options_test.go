@@ -62,7 +62,7 @@ func TestCallIdempotencyKeyReachesTheServer(t *testing.T) {
 func TestCallTimeoutBoundsOneAttempt(t *testing.T) {
 	key, c := freshKey(t) // the client's own timeout is the default (60 s)
 	fault(t, key.AccessID(), "GET", selfPath, 1, map[string]any{"type": "stall", "ms": longStall})
-	_, err := c.Whoami(context.Background(), noorle.WithCallTimeout(200*time.Millisecond), noorle.WithCallMaxRetries(0))
+	_, err := c.Whoami(context.Background(), noorle.WithCallTimeout(2*time.Second), noorle.WithCallMaxRetries(0))
 	if !errors.Is(err, noorle.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want the call's timeout, got %v", err)
 	}
@@ -75,7 +75,7 @@ func TestCallTotalTimeoutBoundsTheRetries(t *testing.T) {
 	key, c := freshKey(t)
 	// Every attempt would stall; the total timeout ends the call during the first one.
 	fault(t, key.AccessID(), "GET", selfPath, 3, map[string]any{"type": "stall", "ms": longStall})
-	_, err := c.Whoami(context.Background(), noorle.WithCallTotalTimeout(200*time.Millisecond))
+	_, err := c.Whoami(context.Background(), noorle.WithCallTotalTimeout(2*time.Second))
 	if !errors.Is(err, noorle.ErrTimeout) {
 		t.Fatalf("want the total timeout, got %v", err)
 	}

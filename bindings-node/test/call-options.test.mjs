@@ -51,10 +51,10 @@ test('idempotencyKey for one call reaches the server', async () => {
 
 test('timeout for one call bounds its attempts', async () => {
   const a = await newAccount('node-call-timeout')
-  // The client's own timeout is 60 s: only the call's 300 ms can end this stall.
+  // The client's own timeout is 60 s: only the call's 2 s can end this stall.
   const c = a.client({ maxRetries: 0 })
-  await fault({ access_id: a.accessId, method: 'GET', path: SELF, fault: { type: 'stall', ms: 30000 } })
-  const e = await rejectsWith(c.whoami({ timeout: 300 }), noorle.APITimeoutError)
+  await fault({ access_id: a.accessId, method: 'GET', path: SELF, fault: { type: 'stall', ms: 60000 } })
+  const e = await rejectsWith(c.whoami({ timeout: 2000 }), noorle.APITimeoutError)
   assert.equal(e.kind, 'timeout')
   assert.deepEqual((await requestLog(a.accessId, { path: SELF })).map((r) => r.fault), ['stall'])
 })

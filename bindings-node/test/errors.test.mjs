@@ -85,8 +85,8 @@ test('connection failures are APIConnectionError; a stalled server is APITimeout
   await rejectsWith(c.whoami(), E.APIConnectionError)
 
   // A client that never timed out would get the answer after the stall, and so fail here.
-  await fault({ ...self, fault: { type: 'stall', ms: 10000 } })
-  const te = await rejectsWith(acct.client({ maxRetries: 0, timeout: 300 }).whoami(), E.APITimeoutError)
+  await fault({ ...self, fault: { type: 'stall', ms: 60000 } })
+  const te = await rejectsWith(acct.client({ maxRetries: 0, timeout: 2000 }).whoami(), E.APITimeoutError)
   assert.ok(te instanceof E.APIConnectionError)
   assert.equal(te.kind, 'timeout')
   assert.equal(te.retryable, true)

@@ -99,8 +99,8 @@ test('a dropped connection is retried', async () => {
 test('a stall past the timeout is retried', async () => {
   const a = await newAccount('node-retry-stall')
   // A client that never timed out would wait for this answer: one attempt, not two.
-  await fault({ access_id: a.accessId, method: 'GET', path: SELF, fault: { type: 'stall', ms: 10000 } })
-  await a.client({ timeout: 300 }).whoami()
+  await fault({ access_id: a.accessId, method: 'GET', path: SELF, fault: { type: 'stall', ms: 60000 } })
+  await a.client({ timeout: 2000 }).whoami()
   const log = await requestLog(a.accessId, { path: SELF })
   assert.deepEqual(log.map((r) => r.fault), ['stall', null])
   assert.equal(log[1].status, 200)
@@ -142,8 +142,8 @@ test('a POST that timed out is retried with the same idempotency key', async () 
   const path = '/v1/api-keys'
   // The first attempt stalls far past the client's timeout: a client that never timed out would
   // wait for it and send one attempt, not two. (The lost-answer case is the drop_after test.)
-  await fault({ access_id: a.accessId, method: 'POST', path, fault: { type: 'stall', ms: 2000 } })
-  const created = await a.client({ maxRetries: 3, timeout: 300 }).apiKeys.create({ name: 'late' })
+  await fault({ access_id: a.accessId, method: 'POST', path, fault: { type: 'stall', ms: 60000 } })
+  const created = await a.client({ maxRetries: 3, timeout: 2000 }).apiKeys.create({ name: 'late' })
   const log = await requestLog(a.accessId, { method: 'POST', path })
   assert.deepEqual(log.map((r) => r.fault), ['stall', null])
   assert.equal(log[0].idempotency_key, log[1].idempotency_key)

@@ -637,7 +637,7 @@ async fn timeouts_and_cancellation() {
                        "fault": {"type": "stall", "ms": 600_000}});
     let c = builder(&env)
         .api_key(sa.key.clone())
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(2))
         .max_retries(0)
         .build()
         .unwrap();
@@ -651,7 +651,7 @@ async fn timeouts_and_cancellation() {
     // A timed-out attempt is retried.
     let c = builder(&env)
         .api_key(sa.key.clone())
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(2))
         .max_retries(1)
         .build()
         .unwrap();
