@@ -16,8 +16,8 @@ PKG = "bindings-python/python/noorle"
 MIXINS = {"ResourceRef": "ResourceRefMixin", "Scope": "ScopeMixin"}
 # Extra Python base classes, kept for compatibility (`except ValueError` catches a bad key).
 EXTRA_BASES = {"InvalidApiKeyError": "ValueError"}
-BASE_NAMES = ["_any", "_bool", "_get", "_int", "_key", "_Model", "_obj", "_opt", "_seq", "_str", "_ts", "_unexpected",
-              "ts_out"] + sorted(MIXINS.values())
+BASE_NAMES = ["_any", "_bool", "_build", "_get", "_int", "_key", "_missing", "_Model", "_obj", "_opt", "_seq", "_str",
+              "_ts", "_unexpected", "ts_out"] + sorted(MIXINS.values())
 
 
 def header(ir: Dict[str, Any]) -> str:
@@ -138,16 +138,20 @@ def record(r: Dict[str, Any]) -> str:
     out.append(f"    def from_dict(cls, d: Mapping[str, Any]) -> {name}:\n")
     out.append(f'        """Decodes the record from its JSON object; a missing or malformed field raises\n'
                f'        :class:`~noorle.APIConnectionError` (an unexpected answer)."""\n')
-    out.append("        return cls(\n")
+    # The hot path of every answer: the fields are decoded in slot order and set on a new object
+    # directly (no keyword arguments, no per-field lookup helper); a missing one is a KeyError.
+    out.append("        try:\n")
+    out.append("            return _build(cls, (\n")
     for f in fields:
         where = f"{name}.{f['name']}"
-        raw = f"_get(d, {q(f['name'])}, {q(name)})"
-        expr = decode(f["type"], "v", where)
+        raw = f"d[{q(f['name'])}]"
         if f["nullable"]:
-            out.append(f"            {f['name']}=_opt({raw}, lambda v: {expr}),\n")
+            out.append(f"                None if (v := {raw}) is None else {decode(f['type'], 'v', where)},\n")
         else:
-            out.append(f"            {f['name']}={decode(f['type'], raw, where)},\n")
-    out.append("        )\n")
+            out.append(f"                {decode(f['type'], raw, where)},\n")
+    out.append("            ))\n")
+    out.append("        except KeyError as e:\n")
+    out.append(f"            raise _missing({q(name)}, e) from None\n")
     if not has_key(fields):
         out.append("\n    def to_dict(self) -> Dict[str, Any]:\n")
         out.append('        """The record as its JSON object (timestamps as RFC 3339 strings)."""\n')
@@ -187,12 +191,17 @@ def union(u: Dict[str, Any]) -> str:
     out.append(f"    def from_dict(cls, d: Mapping[str, Any]) -> {name}:\n")
     out.append(f"        {tag} = _str(_get(d, {q(tag)}, {q(name)}), {q(name + '.' + tag)})\n")
     for var in u["variants"]:
-        args = ""
-        for f in var["fields"]:
-            raw = f"_get(d, {q(f['name'])}, {q(name)})"
-            args += f", {f['name']}={decode(f['type'], raw, name + '.' + f['name'])}"
+        # Slot order: the tag, then every field, empty when the variant lacks it.
+        mine = {f["name"]: f for f in var["fields"]}
+        values = [q(var["tag"])]
+        for f in fields:
+            if f["name"] in mine:
+                raw = f"_get(d, {q(f['name'])}, {q(name)})"
+                values.append(decode(f["type"], raw, name + "." + f["name"]))
+            else:
+                values.append("()")
         out.append(f"        if {tag} == {q(var['tag'])}:\n")
-        out.append(f"            return cls({q(var['tag'])}{args})\n")
+        out.append(f"            return _build(cls, ({', '.join(values)}))\n")
     out.append(f"        raise _unexpected(f\"{name}: unknown {tag} {{{tag}!r}}\")\n")
     out.append("\n    def to_dict(self) -> Dict[str, Any]:\n")
     for var in u["variants"]:

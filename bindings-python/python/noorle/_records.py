@@ -16,11 +16,12 @@ from ._base import (
     ScopeMixin,
     _Model,
     _bool,
+    _build,
     _get,
     _int,
     _key,
+    _missing,
     _obj,
-    _opt,
     _seq,
     _str,
     _ts,
@@ -99,10 +100,13 @@ class ResourceRef(ResourceRefMixin, _Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ResourceRef:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            type=cast(ResourceType, _str(_get(d, "type", "ResourceRef"), "ResourceRef.type")),
-            id=_str(_get(d, "id", "ResourceRef"), "ResourceRef.id"),
-        )
+        try:
+            return _build(cls, (
+                cast(ResourceType, _str(d["type"], "ResourceRef.type")),
+                _str(d["id"], "ResourceRef.id"),
+            ))
+        except KeyError as e:
+            raise _missing("ResourceRef", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -131,9 +135,9 @@ class Scope(ScopeMixin, _Model):
     def from_dict(cls, d: Mapping[str, Any]) -> Scope:
         type = _str(_get(d, "type", "Scope"), "Scope.type")
         if type == "account":
-            return cls("account")
+            return _build(cls, ("account", ()))
         if type == "resources":
-            return cls("resources", resources=tuple(ResourceRef.from_dict(_obj(x, "Scope.resources[]")) for x in _seq(_get(d, "resources", "Scope"), "Scope.resources")))
+            return _build(cls, ("resources", tuple(ResourceRef.from_dict(_obj(x, "Scope.resources[]")) for x in _seq(_get(d, "resources", "Scope"), "Scope.resources"))))
         raise _unexpected(f"Scope: unknown type {type!r}")
 
     def to_dict(self) -> Dict[str, Any]:
@@ -158,10 +162,13 @@ class Owner(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> Owner:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            type=cast(OwnerType, _str(_get(d, "type", "Owner"), "Owner.type")),
-            id=_str(_get(d, "id", "Owner"), "Owner.id"),
-        )
+        try:
+            return _build(cls, (
+                cast(OwnerType, _str(d["type"], "Owner.type")),
+                _str(d["id"], "Owner.id"),
+            ))
+        except KeyError as e:
+            raise _missing("Owner", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -264,21 +271,24 @@ class ApiKeyRecord(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ApiKeyRecord:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            id=_str(_get(d, "id", "ApiKeyRecord"), "ApiKeyRecord.id"),
-            name=_str(_get(d, "name", "ApiKeyRecord"), "ApiKeyRecord.name"),
-            status=cast(KeyStatus, _str(_get(d, "status", "ApiKeyRecord"), "ApiKeyRecord.status")),
-            owner=Owner.from_dict(_obj(_get(d, "owner", "ApiKeyRecord"), "ApiKeyRecord.owner")),
-            scope=Scope.from_dict(_obj(_get(d, "scope", "ApiKeyRecord"), "ApiKeyRecord.scope")),
-            permissions=tuple(cast(Permission, _str(x, "ApiKeyRecord.permissions[]")) for x in _seq(_get(d, "permissions", "ApiKeyRecord"), "ApiKeyRecord.permissions")),
-            last_six=_str(_get(d, "last_six", "ApiKeyRecord"), "ApiKeyRecord.last_six"),
-            rate_limit_per_minute=_opt(_get(d, "rate_limit_per_minute", "ApiKeyRecord"), lambda v: _int(v, "ApiKeyRecord.rate_limit_per_minute")),
-            created_at=_ts(_get(d, "created_at", "ApiKeyRecord"), "ApiKeyRecord.created_at"),
-            last_used_at=_opt(_get(d, "last_used_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.last_used_at")),
-            expires_at=_opt(_get(d, "expires_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.expires_at")),
-            revoked_at=_opt(_get(d, "revoked_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.revoked_at")),
-            rotated_from=_opt(_get(d, "rotated_from", "ApiKeyRecord"), lambda v: _str(v, "ApiKeyRecord.rotated_from")),
-        )
+        try:
+            return _build(cls, (
+                _str(d["id"], "ApiKeyRecord.id"),
+                _str(d["name"], "ApiKeyRecord.name"),
+                cast(KeyStatus, _str(d["status"], "ApiKeyRecord.status")),
+                Owner.from_dict(_obj(d["owner"], "ApiKeyRecord.owner")),
+                Scope.from_dict(_obj(d["scope"], "ApiKeyRecord.scope")),
+                tuple(cast(Permission, _str(x, "ApiKeyRecord.permissions[]")) for x in _seq(d["permissions"], "ApiKeyRecord.permissions")),
+                _str(d["last_six"], "ApiKeyRecord.last_six"),
+                None if (v := d["rate_limit_per_minute"]) is None else _int(v, "ApiKeyRecord.rate_limit_per_minute"),
+                _ts(d["created_at"], "ApiKeyRecord.created_at"),
+                None if (v := d["last_used_at"]) is None else _ts(v, "ApiKeyRecord.last_used_at"),
+                None if (v := d["expires_at"]) is None else _ts(v, "ApiKeyRecord.expires_at"),
+                None if (v := d["revoked_at"]) is None else _ts(v, "ApiKeyRecord.revoked_at"),
+                None if (v := d["rotated_from"]) is None else _str(v, "ApiKeyRecord.rotated_from"),
+            ))
+        except KeyError as e:
+            raise _missing("ApiKeyRecord", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -338,14 +348,17 @@ class ServiceAccount(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ServiceAccount:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            id=_str(_get(d, "id", "ServiceAccount"), "ServiceAccount.id"),
-            name=_str(_get(d, "name", "ServiceAccount"), "ServiceAccount.name"),
-            description=_str(_get(d, "description", "ServiceAccount"), "ServiceAccount.description"),
-            role=cast(Role, _str(_get(d, "role", "ServiceAccount"), "ServiceAccount.role")),
-            enabled=_bool(_get(d, "enabled", "ServiceAccount"), "ServiceAccount.enabled"),
-            created_at=_ts(_get(d, "created_at", "ServiceAccount"), "ServiceAccount.created_at"),
-        )
+        try:
+            return _build(cls, (
+                _str(d["id"], "ServiceAccount.id"),
+                _str(d["name"], "ServiceAccount.name"),
+                _str(d["description"], "ServiceAccount.description"),
+                cast(Role, _str(d["role"], "ServiceAccount.role")),
+                _bool(d["enabled"], "ServiceAccount.enabled"),
+                _ts(d["created_at"], "ServiceAccount.created_at"),
+            ))
+        except KeyError as e:
+            raise _missing("ServiceAccount", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -380,10 +393,13 @@ class CreatedApiKey(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> CreatedApiKey:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "CreatedApiKey"), "CreatedApiKey.api_key")),
-            key=_key(_get(d, "key", "CreatedApiKey"), "CreatedApiKey.key"),
-        )
+        try:
+            return _build(cls, (
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "CreatedApiKey.api_key")),
+                _key(d["key"], "CreatedApiKey.key"),
+            ))
+        except KeyError as e:
+            raise _missing("CreatedApiKey", e) from None
 
 
 class RotatedApiKey(_Model):
@@ -409,11 +425,14 @@ class RotatedApiKey(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> RotatedApiKey:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "RotatedApiKey"), "RotatedApiKey.api_key")),
-            key=_key(_get(d, "key", "RotatedApiKey"), "RotatedApiKey.key"),
-            previous=ApiKeyRecord.from_dict(_obj(_get(d, "previous", "RotatedApiKey"), "RotatedApiKey.previous")),
-        )
+        try:
+            return _build(cls, (
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "RotatedApiKey.api_key")),
+                _key(d["key"], "RotatedApiKey.key"),
+                ApiKeyRecord.from_dict(_obj(d["previous"], "RotatedApiKey.previous")),
+            ))
+        except KeyError as e:
+            raise _missing("RotatedApiKey", e) from None
 
 
 class CreatedServiceAccount(_Model):
@@ -439,8 +458,11 @@ class CreatedServiceAccount(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> CreatedServiceAccount:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            service_account=ServiceAccount.from_dict(_obj(_get(d, "service_account", "CreatedServiceAccount"), "CreatedServiceAccount.service_account")),
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "CreatedServiceAccount"), "CreatedServiceAccount.api_key")),
-            key=_key(_get(d, "key", "CreatedServiceAccount"), "CreatedServiceAccount.key"),
-        )
+        try:
+            return _build(cls, (
+                ServiceAccount.from_dict(_obj(d["service_account"], "CreatedServiceAccount.service_account")),
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "CreatedServiceAccount.api_key")),
+                _key(d["key"], "CreatedServiceAccount.key"),
+            ))
+        except KeyError as e:
+            raise _missing("CreatedServiceAccount", e) from None
