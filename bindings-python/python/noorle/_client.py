@@ -16,6 +16,7 @@ checkers); only the iterators, which differ in kind, are written twice.
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime
 from types import TracebackType
 from typing import (
@@ -35,7 +36,7 @@ from typing import (
 )
 
 from . import _ops
-from ._native import ApiKey, CancelToken, NativeClient
+from ._native import ApiKey, CancelToken, Completer, NativeClient
 from ._ops import UNSET, KeyId, Op, PathLike, ScopeArg, key_id, with_fields
 from .errors import ConfigError
 from .models import (
@@ -56,6 +57,7 @@ T = TypeVar("T")
 Call = Callable[[Op, Callable[[Any], Any]], Any]
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
     from typing import Coroutine
 
     from typing_extensions import Concatenate, ParamSpec
@@ -69,6 +71,32 @@ else:
     def _async(f):
         # The same function: on an async resource, `self._call` makes it return a coroutine.
         return f
+
+
+class _LoopCompleter(threading.local):
+    # The completer of the event loop this thread ran last (a loop runs on one thread).
+    event_loop: Optional[AbstractEventLoop] = None
+    completer: Optional[Completer] = None
+
+
+_last = _LoopCompleter()
+
+
+def _running_loop() -> AbstractEventLoop:
+    # asyncio is imported here, not with the package: an async caller has imported it already.
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
+def _completer(loop: AbstractEventLoop) -> Completer:
+    """The :class:`Completer` that sets the results of ``loop``'s futures (one per loop, so that
+    answers that end together wake the loop once)."""
+    c = _last.completer
+    if c is None or _last.event_loop is not loop:
+        c = _last.completer = Completer(loop)
+        _last.event_loop = loop
+    return c
 
 
 def _none(v: Any) -> None:
@@ -530,10 +558,12 @@ class AsyncClient(_Base):
         self.service_accounts = AsyncServiceAccounts(self._run)
 
     async def _run(self, op: Op, decode: Callable[[Any], T]) -> T:
+        loop = _running_loop()
+        fut: Awaitable[Any] = loop.create_future()
         token = CancelToken()
-        awaitable: Awaitable[Any] = self._client().execute_async(op, token)
+        self._client().execute_async(op, token, _completer(loop), fut)
         try:
-            return decode(await awaitable)
+            return decode(await fut)
         except BaseException:
             # Cancellation (or any interruption) of the awaiting task: stop the request in the
             # core now rather than letting it run to completion unobserved.
