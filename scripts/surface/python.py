@@ -84,7 +84,7 @@ def decode(t: Any, v: str, where: str) -> str:
                 "timestamp": "_ts", "secret_key": "_key"}.get(t, "_any") + f"({v}, {q(where)})"
     (cat, name), = t.items()
     if cat == "enum":
-        return f"cast({name}, _str({v}, {q(where)}))"
+        return f"_str({v}, {q(where)})"
     if cat in ("record", "union"):
         return f"{name}.from_dict(_obj({v}, {q(where)}))"
     return f"tuple({decode(name, 'x', where + '[]')} for x in _seq({v}, {q(where)}))"
@@ -178,8 +178,7 @@ def union(u: Dict[str, Any]) -> str:
         t = f["type"]
         assert isinstance(t, dict) and "list" in t and not f["nullable"], f"{name}.{f['name']}: lists only"
     bases = ([MIXINS[name]] if name in MIXINS else []) + ["_Model"]
-    out = [literal(f"{name}Type", [v["tag"] for v in u["variants"]]) + "\n\n",
-           f"class {name}({', '.join(bases)}):\n", doc(u["doc"], "    "), "\n"]
+    out = [f"class {name}({', '.join(bases)}):\n", doc(u["doc"], "    "), "\n"]
     out.append(f'    __slots__ = ("{tag}", ' + ", ".join(f'"{f["name"]}"' for f in fields) + ")\n")
     out.append(f"    {tag}: {name}Type\n")
     for f in fields:
@@ -218,17 +217,36 @@ def records_module(ir: Dict[str, Any]) -> str:
            'behaviour (equality, repr, copying) comes from :class:`noorle._base._Model`."""\n\n',
            "# pyright: reportPrivateUsage=false\n\n",
            "from __future__ import annotations\n\n",
-           "from datetime import datetime\n",
-           "from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, cast\n\n",
            "@BASE_IMPORTS@",
-           "from ._native import ApiKey\n\n"]
+           "from ._native import ApiKey\n\n",
+           "# `typing` and `datetime` are not imported at run time (most of the package's import time):\n"
+           "# the annotations are not evaluated, and the enums' `Literal` aliases are built on first use.\n"
+           "TYPE_CHECKING = False\n"
+           "if TYPE_CHECKING:\n"
+           "    from datetime import datetime\n"
+           "    from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple\n"]
     names = [e["name"] for e in ir["enums"]] + [u["name"] for u in ir["unions"]] \
         + [u["name"] + "Type" for u in ir["unions"]] + [r["name"] for r in ir["records"]]
-    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
-    for e in ir["enums"]:
-        out.append("\n" + literal(e["name"], e["values"]))
-        if e["doc"]:
-            out.append(doc(e["doc"], ""))
+    enums = [(e["name"], e["values"], e["doc"]) for e in ir["enums"]] \
+        + [(u["name"] + "Type", [v["tag"] for v in u["variants"]], "") for u in ir["unions"]]
+    for n, values, text in enums:
+        out.append("\n" + textwrap.indent(literal(n, values), "    "))
+        if text:
+            out.append(doc(text, "    "))
+    out.append("\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
+    out.append("\n# The enums' values, for their `Literal` aliases (built by `__getattr__` when first asked for).\n")
+    out.append("LITERALS: Dict[str, Tuple[str, ...]] = {\n")
+    for n, values, _ in enums:
+        out.append(f"    {q(n)}: (" + ", ".join(q(v) for v in values) + ("," if len(values) == 1 else "") + "),\n")
+    out.append("}\n\n\n")
+    out.append("def __getattr__(name: str) -> Any:\n"
+               "    values = LITERALS.get(name)\n"
+               "    if values is None:\n"
+               '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+               "    from typing import Literal\n\n"
+               "    alias = Literal[values]  # pyright: ignore[reportInvalidTypeForm]  (the values, at run time)\n"
+               "    globals()[name] = alias\n"
+               "    return alias\n")
     # Unions and records in dependency order: those referenced first.
     order = ["ResourceRef"] + [u["name"] for u in ir["unions"]]
     by_name = {r["name"]: r for r in ir["records"]}
@@ -255,8 +273,9 @@ def errors_module(ir: Dict[str, Any]) -> str:
            'its ``kind``). No message ever contains a secret."""\n\n',
            "# pyright: reportPrivateUsage=false\n\n",
            "from __future__ import annotations\n\n",
-           "from typing import Any, Dict, Mapping, Type\n\n",
            "from ._base import _error_from_info, _ErrorBase\n\n",
+           "TYPE_CHECKING = False  # `typing` is not imported at run time (import time)\n",
+           "if TYPE_CHECKING:\n    from typing import Any, Dict, Mapping, Type\n\n",
            "__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n"]
     by_name = {e["name"]: e for e in ir["errors"]}
     for e in ir["errors"]:

@@ -7,19 +7,23 @@ model base, the exception base, the decoders of wire values and helpers such as
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from ._native import ApiKey
 
+# `typing`, `re` and `datetime` are not imported with the package (they are most of its import
+# time): the annotations are not evaluated, and the timestamp decoders import what they use.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from datetime import datetime
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+
     from ._records import ResourceRef, Scope
     from .errors import NoorleError
 
-T = TypeVar("T")
-M = TypeVar("M", bound="_Model")
+    T = TypeVar("T")
+    M = TypeVar("M", bound="_Model")
 
 
 class _Model:
@@ -224,15 +228,25 @@ def _opt(v: Any, decode: Callable[[Any], T]) -> Optional[T]:
 
 # fromisoformat takes the `Z` suffix and any number of fraction digits from Python 3.11 on.
 _FROMISO = sys.version_info >= (3, 11)
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
+_RFC3339_TEXT = r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+_rfc3339: Optional[re.Pattern[str]] = None
+
+
+def _rfc3339_pattern() -> re.Pattern[str]:
+    global _rfc3339
+    if _rfc3339 is None:
+        import re
+
+        _rfc3339 = re.compile(_RFC3339_TEXT)
+    return _rfc3339
 
 
 def parse_ts(s: str) -> Optional[datetime]:
     """An RFC 3339 timestamp as an aware UTC ``datetime``, or ``None`` when ``s`` is not one.
     (Any number of fraction digits, unlike ``fromisoformat`` before Python 3.11.)"""
-    m = _RFC3339.fullmatch(s)
+    from datetime import datetime, timedelta, timezone
+
+    m = (_rfc3339 or _rfc3339_pattern()).fullmatch(s)
     if m is None:
         return None
     if _FROMISO:
@@ -265,6 +279,8 @@ def _ts(v: Any, where: str) -> datetime:
 
 def ts_out(v: datetime) -> str:
     """A ``datetime`` as RFC 3339 in UTC (a naive one is taken as UTC)."""
+    from datetime import timezone
+
     if v.tzinfo is None:
         v = v.replace(tzinfo=timezone.utc)
     v = v.astimezone(timezone.utc)

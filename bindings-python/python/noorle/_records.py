@@ -8,9 +8,6 @@ behaviour (equality, repr, copying) comes from :class:`noorle._base._Model`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, cast
-
 from ._base import (
     ResourceRefMixin,
     ScopeMixin,
@@ -30,6 +27,50 @@ from ._base import (
 )
 from ._native import ApiKey
 
+# `typing` and `datetime` are not imported at run time (most of the package's import time):
+# the annotations are not evaluated, and the enums' `Literal` aliases are built on first use.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple
+
+    KeyStatus = Literal["active", "inactive", "revoked"]
+    """`active`: accepts requests, usage tracked. `inactive`: disabled, can be re-enabled.
+    `revoked`: permanently disabled (documented by Noorle). An expired key keeps its status
+    (compare `expires_at`); a key in a rotation grace period reads `revoked` once its
+    `revoked_at` has passed (ours).
+    """
+
+    Permission = Literal["read", "execute", "manage"]
+    """`read` (list and get resources), `execute` (run agents), `manage` (manage keys and service
+    accounts).
+    """
+
+    Role = Literal["owner", "admin", "developer", "viewer"]
+    """Roles rank `owner > admin > developer > viewer`."""
+
+    OwnerType = Literal["user", "service_account"]
+
+    ResourceType = Literal["gateway", "agent", "resource"]
+
+    ErrorCode = Literal[
+        "invalid_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "conflict",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ]
+    """`invalid_request` (400), `unauthorized` (401), `forbidden` (403), `not_found` (404),
+    `conflict` (409), `validation_error` (422), `rate_limited` (429), `internal_error` (500),
+    `service_unavailable` (503).
+    """
+
+    ScopeType = Literal["account", "resources"]
+
 __all__ = [
     "KeyStatus",
     "Permission",
@@ -48,40 +89,27 @@ __all__ = [
     "CreatedServiceAccount",
 ]
 
-KeyStatus = Literal["active", "inactive", "revoked"]
-"""`active`: accepts requests, usage tracked. `inactive`: disabled, can be re-enabled. `revoked`:
-permanently disabled (documented by Noorle). An expired key keeps its status (compare
-`expires_at`); a key in a rotation grace period reads `revoked` once its `revoked_at` has
-passed (ours).
-"""
+# The enums' values, for their `Literal` aliases (built by `__getattr__` when first asked for).
+LITERALS: Dict[str, Tuple[str, ...]] = {
+    "KeyStatus": ("active", "inactive", "revoked"),
+    "Permission": ("read", "execute", "manage"),
+    "Role": ("owner", "admin", "developer", "viewer"),
+    "OwnerType": ("user", "service_account"),
+    "ResourceType": ("gateway", "agent", "resource"),
+    "ErrorCode": ("invalid_request", "unauthorized", "forbidden", "not_found", "conflict", "validation_error", "rate_limited", "internal_error", "service_unavailable"),
+    "ScopeType": ("account", "resources"),
+}
 
-Permission = Literal["read", "execute", "manage"]
-"""`read` (list and get resources), `execute` (run agents), `manage` (manage keys and service
-accounts).
-"""
 
-Role = Literal["owner", "admin", "developer", "viewer"]
-"""Roles rank `owner > admin > developer > viewer`."""
+def __getattr__(name: str) -> Any:
+    values = LITERALS.get(name)
+    if values is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from typing import Literal
 
-OwnerType = Literal["user", "service_account"]
-
-ResourceType = Literal["gateway", "agent", "resource"]
-
-ErrorCode = Literal[
-    "invalid_request",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "conflict",
-    "validation_error",
-    "rate_limited",
-    "internal_error",
-    "service_unavailable",
-]
-"""`invalid_request` (400), `unauthorized` (401), `forbidden` (403), `not_found` (404),
-`conflict` (409), `validation_error` (422), `rate_limited` (429), `internal_error` (500),
-`service_unavailable` (503).
-"""
+    alias = Literal[values]  # pyright: ignore[reportInvalidTypeForm]  (the values, at run time)
+    globals()[name] = alias
+    return alias
 
 
 class ResourceRef(ResourceRefMixin, _Model):
@@ -102,7 +130,7 @@ class ResourceRef(ResourceRefMixin, _Model):
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
         try:
             return _build(cls, (
-                cast(ResourceType, _str(d["type"], "ResourceRef.type")),
+                _str(d["type"], "ResourceRef.type"),
                 _str(d["id"], "ResourceRef.id"),
             ))
         except KeyError as e:
@@ -114,9 +142,6 @@ class ResourceRef(ResourceRefMixin, _Model):
             "type": self.type,
             "id": self.id,
         }
-
-
-ScopeType = Literal["account", "resources"]
 
 
 class Scope(ScopeMixin, _Model):
@@ -164,7 +189,7 @@ class Owner(_Model):
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
         try:
             return _build(cls, (
-                cast(OwnerType, _str(d["type"], "Owner.type")),
+                _str(d["type"], "Owner.type"),
                 _str(d["id"], "Owner.id"),
             ))
         except KeyError as e:
@@ -275,10 +300,10 @@ class ApiKeyRecord(_Model):
             return _build(cls, (
                 _str(d["id"], "ApiKeyRecord.id"),
                 _str(d["name"], "ApiKeyRecord.name"),
-                cast(KeyStatus, _str(d["status"], "ApiKeyRecord.status")),
+                _str(d["status"], "ApiKeyRecord.status"),
                 Owner.from_dict(_obj(d["owner"], "ApiKeyRecord.owner")),
                 Scope.from_dict(_obj(d["scope"], "ApiKeyRecord.scope")),
-                tuple(cast(Permission, _str(x, "ApiKeyRecord.permissions[]")) for x in _seq(d["permissions"], "ApiKeyRecord.permissions")),
+                tuple(_str(x, "ApiKeyRecord.permissions[]") for x in _seq(d["permissions"], "ApiKeyRecord.permissions")),
                 _str(d["last_six"], "ApiKeyRecord.last_six"),
                 None if (v := d["rate_limit_per_minute"]) is None else _int(v, "ApiKeyRecord.rate_limit_per_minute"),
                 _ts(d["created_at"], "ApiKeyRecord.created_at"),
@@ -353,7 +378,7 @@ class ServiceAccount(_Model):
                 _str(d["id"], "ServiceAccount.id"),
                 _str(d["name"], "ServiceAccount.name"),
                 _str(d["description"], "ServiceAccount.description"),
-                cast(Role, _str(d["role"], "ServiceAccount.role")),
+                _str(d["role"], "ServiceAccount.role"),
                 _bool(d["enabled"], "ServiceAccount.enabled"),
                 _ts(d["created_at"], "ServiceAccount.created_at"),
             ))
