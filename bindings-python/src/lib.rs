@@ -24,7 +24,7 @@ use serde::Deserialize;
 use noorle::ops::{CancellationToken, ClientConfig, Operation};
 
 use crate::convert::{answer_to_py, py_to_value};
-use crate::errors::{guard, panic_to_pyerr, to_pyerr};
+use crate::errors::{guard, to_pyerr};
 
 const PICKLE_REFUSED: &str =
     "ApiKey objects cannot be pickled: that would write the secret into the \
@@ -189,10 +189,30 @@ fn value_to_op(py: Python<'_>, v: serde_json::Value) -> PyResult<Operation> {
     })
 }
 
-fn ensure_runtime(py: Python<'_>) -> PyResult<()> {
-    noorle::runtime::runtime()
-        .map(|_| ())
-        .map_err(|e| to_pyerr(py, &e))
+/// The shared runtime's handle, for a call that will wait on it from this thread.
+fn blocking_handle() -> noorle::Result<tokio::runtime::Handle> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(noorle::Error::config(
+            "a blocking Noorle call was made from inside an async runtime; use the async client there",
+        ));
+    }
+    rt::handle()
+}
+
+/// Runs `op` on the runtime and hands its outcome (a panic becomes an error) to `completer`
+/// for the asyncio future `fut`.
+fn spawn_for_loop<F>(completer: Py<rt::Completer>, fut: Py<PyAny>, op: F) -> noorle::Result<()>
+where
+    F: std::future::Future<Output = noorle::Result<serde_json::Value>> + Send + 'static,
+{
+    rt::handle()?.spawn(async move {
+        let r = std::panic::AssertUnwindSafe(errors::catching(op))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|p| Err(noorle::Error::from_panic(p.as_ref())));
+        rt::Completer::complete(completer, fut, r);
+    });
+    Ok(())
 }
 
 enum SyncOutcome {
@@ -257,10 +277,11 @@ impl NativeClient {
                 let _g = Inflight::enter();
                 // The request runs on a runtime worker (one wake-up of this thread when it
                 // ends); this thread only waits, and watches for Ctrl-C.
-                let mut task = noorle::runtime::spawn(crate::errors::catching(async move {
+                let handle = blocking_handle()?;
+                let mut task = handle.spawn(crate::errors::catching(async move {
                     noorle::ops::execute(Some(&client), op, None).await
-                }))?;
-                noorle::runtime::block_on(async move {
+                }));
+                noorle::Result::Ok(handle.block_on(async move {
                     tokio::select! {
                         r = noorle::runtime::join(&mut task) => SyncOutcome::Done(r.and_then(|r| r)),
                         e = python_signals() => {
@@ -268,7 +289,7 @@ impl NativeClient {
                             SyncOutcome::Interrupted(e)
                         }
                     }
-                })
+                }))
             });
             match out {
                 Ok(SyncOutcome::Done(Ok(v))) => answer_to_py(py, v),
@@ -278,38 +299,26 @@ impl NativeClient {
         })
     }
 
-    /// Runs one operation as an asyncio awaitable. Cancelling the awaitable, or `token`, drops
-    /// the request in the core.
-    #[pyo3(signature = (op, token=None))]
-    fn execute_async<'py>(
+    /// Starts one operation for an asyncio caller: its answer (or error) is set on `fut`, an
+    /// asyncio future of the running loop, by `completer`, that loop's [`rt::Completer`].
+    /// Cancelling `token` drops the request in the core.
+    fn execute_async(
         &self,
-        py: Python<'py>,
-        op: &Bound<'py, PyAny>,
-        token: Option<PyRef<'py, CancelToken>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        py: Python<'_>,
+        op: &Bound<'_, PyAny>,
+        token: PyRef<'_, CancelToken>,
+        completer: Py<rt::Completer>,
+        fut: Py<PyAny>,
+    ) -> PyResult<()> {
         guard(py, || {
             let op = to_op(py, op)?;
-            ensure_runtime(py)?;
             let client = self.inner.clone();
-            let token = token.map(|t| t.inner.clone()).unwrap_or_default();
-            pyo3_async_runtimes::generic::future_into_py::<rt::CoreRuntime, _, Py<PyAny>>(
-                py,
-                async move {
-                    let _g = Inflight::enter();
-                    let r = std::panic::AssertUnwindSafe(errors::catching(noorle::ops::execute(
-                        Some(&client),
-                        op,
-                        Some(&token),
-                    )))
-                    .catch_unwind()
-                    .await;
-                    Python::attach(|py| match r {
-                        Ok(Ok(v)) => answer_to_py(py, v),
-                        Ok(Err(e)) => Err(to_pyerr(py, &e)),
-                        Err(p) => Err(panic_to_pyerr(py, p)),
-                    })
-                },
-            )
+            let token = token.inner.clone();
+            spawn_for_loop(completer, fut, async move {
+                let _g = Inflight::enter();
+                noorle::ops::execute(Some(&client), op, Some(&token)).await
+            })
+            .map_err(|e| to_pyerr(py, &e))
         })
     }
 
@@ -401,16 +410,14 @@ fn _panic_for_test<'py>(py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'
             )
         });
     }
-    ensure_runtime(py)?;
-    pyo3_async_runtimes::generic::future_into_py::<rt::CoreRuntime, _, Py<PyAny>>(py, async move {
-        let r = errors::catching(async { panic!("deliberate async test panic") })
-            .catch_unwind()
-            .await;
-        Python::attach(|py| match r {
-            Ok(()) => Ok(py.None()),
-            Err(p) => Err(panic_to_pyerr(py, p)),
-        })
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let fut = event_loop.call_method0("create_future")?;
+    let completer = Py::new(py, rt::Completer::new_for(&event_loop)?)?;
+    spawn_for_loop(completer, fut.clone().unbind(), async move {
+        panic!("deliberate async test panic")
     })
+    .map_err(|e| to_pyerr(py, &e))?;
+    Ok(fut)
 }
 
 /// Panics on a thread of its own, outside every entry point: the process's panic hook reports it.
@@ -427,9 +434,11 @@ fn _panic_in_thread(py: Python<'_>) -> bool {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::chain_panic_hook();
+    rt::watch_forks();
     m.add_class::<PyApiKey>()?;
     m.add_class::<NativeClient>()?;
     m.add_class::<CancelToken>()?;
+    m.add_class::<rt::Completer>()?;
     m.add_function(wrap_pyfunction!(execute_static, m)?)?;
     m.add_function(wrap_pyfunction!(auth_header, m)?)?;
     m.add_function(wrap_pyfunction!(enable_logging, m)?)?;

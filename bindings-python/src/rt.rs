@@ -1,39 +1,93 @@
-//! The async bridge runs futures on the core's shared runtime rather than a runtime owned by
-//! pyo3-async-runtimes: the core rebuilds its runtime in a forked child, whereas
-//! `pyo3_async_runtimes::tokio::init_with_runtime` pins one runtime for the life of the
-//! process (a child would spawn onto a runtime with no threads and hang).
+//! The runtime side of the extension: the core's shared runtime (rebuilt in a forked child), the
+//! asyncio bridge, and the gate that keeps runtime threads away from a finalizing interpreter.
 //!
-//! Runtime threads touch Python (to hand a result to asyncio, to log). Once the interpreter
-//! finalizes, a thread that attaches is killed or aborts the process, so every such touch goes
-//! through a gate: an `atexit` hook (`shutdown`) closes it and waits, with the GIL released,
-//! for the touches in progress; after that runtime tasks end without touching Python (their
-//! Python references go to pyo3's deferred pool, which needs no GIL).
+//! Fork detection: a `pthread_atfork` child handler counts forks, so a call compares a counter
+//! instead of asking the kernel for its pid (`getpid` is a syscall per call).
+//!
+//! The asyncio bridge: an async call's future is an ordinary asyncio future, created by the
+//! caller. A runtime task that ends pushes its raw answer onto its event loop's [`Completer`],
+//! and only the push that finds the queue empty wakes the loop (`call_soon_threadsafe`, a write to
+//! the loop's self-pipe); the loop then converts and sets every queued answer in one callback,
+//! on its own thread. Under load, many completions share one wake-up, and runtime threads never
+//! build Python objects.
+//!
+//! Runtime threads touch Python (to wake a loop, to log). Once the interpreter finalizes, a thread
+//! that attaches is killed or aborts the process, so every such touch goes through a gate: an
+//! `atexit` hook (`shutdown`) closes it and waits, with the GIL released, for the touches in
+//! progress; after that runtime tasks end without touching Python (their Python references go to
+//! pyo3's deferred pool, which needs no GIL).
 
-use std::cell::OnceCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::task::Poll;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
 
-use pyo3_async_runtimes::generic::{ContextExt, Runtime};
-use pyo3_async_runtimes::TaskLocals;
+use pyo3::intern;
+use pyo3::prelude::*;
 
-pub struct CoreRuntime;
+use crate::convert::answer_to_py;
+use crate::errors::to_pyerr;
 
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
+// Forks of this process so far, as seen by the child handler below.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+#[cfg(unix)]
+extern "C" fn after_fork_in_child() {
+    FORKS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(unix)]
+extern "C" {
+    fn pthread_atfork(
+        prepare: Option<extern "C" fn()>,
+        parent: Option<extern "C" fn()>,
+        child: Option<extern "C" fn()>,
+    ) -> std::ffi::c_int;
+}
+
+/// Registers the fork counter (once, at import).
+pub fn watch_forks() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        #[cfg(unix)]
+        // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
+        unsafe {
+            pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+}
+
+thread_local! {
+    // This thread's handle of the shared runtime, and the fork count it was taken at.
+    static HANDLE: RefCell<Option<(u64, tokio::runtime::Handle)>> = const { RefCell::new(None) };
+}
+
+/// The shared runtime's handle. Asks the core (which checks its pid) only for a thread's first
+/// call and after a fork; otherwise it is a thread-local read.
+pub fn handle() -> noorle::Result<tokio::runtime::Handle> {
+    let forks = FORKS.load(Ordering::SeqCst);
+    HANDLE.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((at, h)) = slot.as_ref() {
+            if *at == forks {
+                return Ok(h.clone());
+            }
+        }
+        let h = noorle::runtime::runtime()?.handle().clone();
+        *slot = Some((forks, h.clone()));
+        Ok(h)
+    })
 }
 
 struct Gate {
-    // The process the state belongs to: a forked child starts open, with nothing in progress.
-    pid: u32,
+    // The fork the state belongs to: a forked child starts open, with nothing in progress.
+    forks: u64,
     closed: bool,
     active: usize,
 }
 
 static GATE: Mutex<Gate> = Mutex::new(Gate {
-    pid: 0,
+    forks: 0,
     closed: false,
     active: 0,
 });
@@ -41,10 +95,10 @@ static IDLE: Condvar = Condvar::new();
 
 fn gate() -> MutexGuard<'static, Gate> {
     let mut g = GATE.lock().unwrap_or_else(|p| p.into_inner());
-    let pid = std::process::id();
-    if g.pid != pid {
+    let forks = FORKS.load(Ordering::SeqCst);
+    if g.forks != forks {
         *g = Gate {
-            pid,
+            forks,
             closed: false,
             active: 0,
         };
@@ -94,56 +148,100 @@ pub fn shutdown() {
     }
 }
 
-fn handle() -> tokio::runtime::Handle {
-    match noorle::runtime::runtime() {
-        Ok(rt) => rt.handle().clone(),
-        // Callers check `runtime()` before converting a future, so this cannot fail in practice;
-        // if it does, the panic is caught and becomes a NoorleError.
-        Err(e) => panic!("the noorle runtime is unavailable: {e}"),
+struct Done {
+    fut: Py<PyAny>,
+    result: noorle::Result<serde_json::Value>,
+}
+
+#[derive(Default)]
+struct Queue {
+    items: Vec<Done>,
+    // A drain is scheduled on the loop and has not yet taken the queue.
+    scheduled: bool,
+}
+
+/// Completes the asyncio futures of one event loop, in batches, on the loop's thread. Calling
+/// it (what the loop does after a wake-up) sets every queued answer.
+#[pyclass(module = "noorle._native", frozen)]
+pub struct Completer {
+    call_soon_threadsafe: Py<PyAny>,
+    queue: Mutex<Queue>,
+}
+
+impl Completer {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues an answer for `fut` (on a runtime thread, without the GIL); the first answer of a
+    /// batch wakes the loop.
+    pub fn complete(
+        this: Py<Completer>,
+        fut: Py<PyAny>,
+        result: noorle::Result<serde_json::Value>,
+    ) {
+        let wake = {
+            let mut q = this.get().lock();
+            q.items.push(Done { fut, result });
+            !std::mem::replace(&mut q.scheduled, true)
+        };
+        if !wake {
+            return;
+        }
+        let Some(_entered) = enter() else { return };
+        Python::attach(|py| {
+            let me = this.get();
+            if me
+                .call_soon_threadsafe
+                .call1(py, (this.clone_ref(py),))
+                .is_err()
+            {
+                // The loop is closed: nothing awaits these any more.
+                let mut q = me.lock();
+                q.items.clear();
+                q.scheduled = false;
+            }
+            drop(this);
+        });
     }
 }
 
-impl Runtime for CoreRuntime {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        // Each poll may end in a Python call (setting the asyncio result): only through the gate.
-        let mut fut = Box::pin(fut);
-        handle().spawn(std::future::poll_fn(move |cx| match enter() {
-            Some(_entered) => fut.as_mut().poll(cx),
-            None => Poll::Ready(()),
-        }))
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        handle().spawn_blocking(move || {
-            if let Some(_entered) = enter() {
-                f();
-            }
+#[pymethods]
+impl Completer {
+    #[new]
+    pub fn new_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self {
+            call_soon_threadsafe: event_loop.getattr("call_soon_threadsafe")?.unbind(),
+            queue: Mutex::new(Queue::default()),
         })
     }
-}
 
-impl ContextExt for CoreRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
+    fn __call__(&self, py: Python<'_>) {
+        let items = {
+            let mut q = self.lock();
+            q.scheduled = false;
+            std::mem::take(&mut q.items)
+        };
+        for d in items {
+            let fut = d.fut.bind(py);
+            // A cancelled future (its task was cancelled) takes no result.
+            if fut
+                .call_method0(intern!(py, "done"))
+                .and_then(|b| b.is_truthy())
+                .unwrap_or(true)
+            {
+                continue;
+            }
+            let set = match d.result.map(|v| answer_to_py(py, v)) {
+                Ok(Ok(v)) => fut.call_method1(intern!(py, "set_result"), (v,)),
+                Ok(Err(e)) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),)),
+                Err(e) => fut.call_method1(
+                    intern!(py, "set_exception"),
+                    (to_pyerr(py, &e).into_value(py),),
+                ),
+            };
+            // Only an InvalidStateError can come back here; the other futures still get theirs.
+            drop(set);
+        }
     }
 }

@@ -235,3 +235,16 @@ def test_a_caught_panic_is_reported_redacted() -> None:
     assert r.returncode == 0, r.stderr
     assert "noorle: internal panic" in r.stderr and "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***" in r.stderr
     assert "s9t0u1v2w3x4y5z6" not in r.stderr and "panicked at" not in r.stderr
+
+
+def test_importing_noorle_leaves_typing_and_friends_for_later() -> None:
+    # Most of the import time was the standard library's typing, re, datetime and urllib.parse:
+    # the package imports them when first needed, not with itself.
+    probe = "('typing', 're', 'datetime', 'urllib.parse', 'asyncio')"
+    r = _run(f"import sys, noorle\nprint(sorted(m for m in {probe} if m in sys.modules))\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+    # What typing is needed for still works when asked for.
+    r = _run("import noorle.models as m\nprint(m.KeyStatus.__args__, m.Page[m.ApiKeyRecord] is m.Page)\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "('active', 'inactive', 'revoked') True"

@@ -16,8 +16,8 @@ PKG = "bindings-python/python/noorle"
 MIXINS = {"ResourceRef": "ResourceRefMixin", "Scope": "ScopeMixin"}
 # Extra Python base classes, kept for compatibility (`except ValueError` catches a bad key).
 EXTRA_BASES = {"InvalidApiKeyError": "ValueError"}
-BASE_NAMES = ["_any", "_bool", "_get", "_int", "_key", "_Model", "_obj", "_opt", "_seq", "_str", "_ts", "_unexpected",
-              "ts_out"] + sorted(MIXINS.values())
+BASE_NAMES = ["_any", "_bool", "_build", "_get", "_int", "_key", "_missing", "_Model", "_obj", "_opt", "_seq", "_str",
+              "_ts", "_unexpected", "ts_out"] + sorted(MIXINS.values())
 
 
 def header(ir: Dict[str, Any]) -> str:
@@ -84,7 +84,7 @@ def decode(t: Any, v: str, where: str) -> str:
                 "timestamp": "_ts", "secret_key": "_key"}.get(t, "_any") + f"({v}, {q(where)})"
     (cat, name), = t.items()
     if cat == "enum":
-        return f"cast({name}, _str({v}, {q(where)}))"
+        return f"_str({v}, {q(where)})"
     if cat in ("record", "union"):
         return f"{name}.from_dict(_obj({v}, {q(where)}))"
     return f"tuple({decode(name, 'x', where + '[]')} for x in _seq({v}, {q(where)}))"
@@ -138,16 +138,20 @@ def record(r: Dict[str, Any]) -> str:
     out.append(f"    def from_dict(cls, d: Mapping[str, Any]) -> {name}:\n")
     out.append(f'        """Decodes the record from its JSON object; a missing or malformed field raises\n'
                f'        :class:`~noorle.APIConnectionError` (an unexpected answer)."""\n')
-    out.append("        return cls(\n")
+    # The hot path of every answer: the fields are decoded in slot order and set on a new object
+    # directly (no keyword arguments, no per-field lookup helper); a missing one is a KeyError.
+    out.append("        try:\n")
+    out.append("            return _build(cls, (\n")
     for f in fields:
         where = f"{name}.{f['name']}"
-        raw = f"_get(d, {q(f['name'])}, {q(name)})"
-        expr = decode(f["type"], "v", where)
+        raw = f"d[{q(f['name'])}]"
         if f["nullable"]:
-            out.append(f"            {f['name']}=_opt({raw}, lambda v: {expr}),\n")
+            out.append(f"                None if (v := {raw}) is None else {decode(f['type'], 'v', where)},\n")
         else:
-            out.append(f"            {f['name']}={decode(f['type'], raw, where)},\n")
-    out.append("        )\n")
+            out.append(f"                {decode(f['type'], raw, where)},\n")
+    out.append("            ))\n")
+    out.append("        except KeyError as e:\n")
+    out.append(f"            raise _missing({q(name)}, e) from None\n")
     if not has_key(fields):
         out.append("\n    def to_dict(self) -> Dict[str, Any]:\n")
         out.append('        """The record as its JSON object (timestamps as RFC 3339 strings)."""\n')
@@ -174,8 +178,7 @@ def union(u: Dict[str, Any]) -> str:
         t = f["type"]
         assert isinstance(t, dict) and "list" in t and not f["nullable"], f"{name}.{f['name']}: lists only"
     bases = ([MIXINS[name]] if name in MIXINS else []) + ["_Model"]
-    out = [literal(f"{name}Type", [v["tag"] for v in u["variants"]]) + "\n\n",
-           f"class {name}({', '.join(bases)}):\n", doc(u["doc"], "    "), "\n"]
+    out = [f"class {name}({', '.join(bases)}):\n", doc(u["doc"], "    "), "\n"]
     out.append(f'    __slots__ = ("{tag}", ' + ", ".join(f'"{f["name"]}"' for f in fields) + ")\n")
     out.append(f"    {tag}: {name}Type\n")
     for f in fields:
@@ -187,12 +190,17 @@ def union(u: Dict[str, Any]) -> str:
     out.append(f"    def from_dict(cls, d: Mapping[str, Any]) -> {name}:\n")
     out.append(f"        {tag} = _str(_get(d, {q(tag)}, {q(name)}), {q(name + '.' + tag)})\n")
     for var in u["variants"]:
-        args = ""
-        for f in var["fields"]:
-            raw = f"_get(d, {q(f['name'])}, {q(name)})"
-            args += f", {f['name']}={decode(f['type'], raw, name + '.' + f['name'])}"
+        # Slot order: the tag, then every field, empty when the variant lacks it.
+        mine = {f["name"]: f for f in var["fields"]}
+        values = [q(var["tag"])]
+        for f in fields:
+            if f["name"] in mine:
+                raw = f"_get(d, {q(f['name'])}, {q(name)})"
+                values.append(decode(f["type"], raw, name + "." + f["name"]))
+            else:
+                values.append("()")
         out.append(f"        if {tag} == {q(var['tag'])}:\n")
-        out.append(f"            return cls({q(var['tag'])}{args})\n")
+        out.append(f"            return _build(cls, ({', '.join(values)}))\n")
     out.append(f"        raise _unexpected(f\"{name}: unknown {tag} {{{tag}!r}}\")\n")
     out.append("\n    def to_dict(self) -> Dict[str, Any]:\n")
     for var in u["variants"]:
@@ -209,17 +217,36 @@ def records_module(ir: Dict[str, Any]) -> str:
            'behaviour (equality, repr, copying) comes from :class:`noorle._base._Model`."""\n\n',
            "# pyright: reportPrivateUsage=false\n\n",
            "from __future__ import annotations\n\n",
-           "from datetime import datetime\n",
-           "from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, cast\n\n",
            "@BASE_IMPORTS@",
-           "from ._native import ApiKey\n\n"]
+           "from ._native import ApiKey\n\n",
+           "# `typing` and `datetime` are not imported at run time (most of the package's import time):\n"
+           "# the annotations are not evaluated, and the enums' `Literal` aliases are built on first use.\n"
+           "TYPE_CHECKING = False\n"
+           "if TYPE_CHECKING:\n"
+           "    from datetime import datetime\n"
+           "    from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple\n"]
     names = [e["name"] for e in ir["enums"]] + [u["name"] for u in ir["unions"]] \
         + [u["name"] + "Type" for u in ir["unions"]] + [r["name"] for r in ir["records"]]
-    out.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
-    for e in ir["enums"]:
-        out.append("\n" + literal(e["name"], e["values"]))
-        if e["doc"]:
-            out.append(doc(e["doc"], ""))
+    enums = [(e["name"], e["values"], e["doc"]) for e in ir["enums"]] \
+        + [(u["name"] + "Type", [v["tag"] for v in u["variants"]], "") for u in ir["unions"]]
+    for n, values, text in enums:
+        out.append("\n" + textwrap.indent(literal(n, values), "    "))
+        if text:
+            out.append(doc(text, "    "))
+    out.append("\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
+    out.append("\n# The enums' values, for their `Literal` aliases (built by `__getattr__` when first asked for).\n")
+    out.append("LITERALS: Dict[str, Tuple[str, ...]] = {\n")
+    for n, values, _ in enums:
+        out.append(f"    {q(n)}: (" + ", ".join(q(v) for v in values) + ("," if len(values) == 1 else "") + "),\n")
+    out.append("}\n\n\n")
+    out.append("def __getattr__(name: str) -> Any:\n"
+               "    values = LITERALS.get(name)\n"
+               "    if values is None:\n"
+               '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+               "    from typing import Literal\n\n"
+               "    alias = Literal[values]  # pyright: ignore[reportInvalidTypeForm]  (the values, at run time)\n"
+               "    globals()[name] = alias\n"
+               "    return alias\n")
     # Unions and records in dependency order: those referenced first.
     order = ["ResourceRef"] + [u["name"] for u in ir["unions"]]
     by_name = {r["name"]: r for r in ir["records"]}
@@ -246,8 +273,9 @@ def errors_module(ir: Dict[str, Any]) -> str:
            'its ``kind``). No message ever contains a secret."""\n\n',
            "# pyright: reportPrivateUsage=false\n\n",
            "from __future__ import annotations\n\n",
-           "from typing import Any, Dict, Mapping, Type\n\n",
            "from ._base import _error_from_info, _ErrorBase\n\n",
+           "TYPE_CHECKING = False  # `typing` is not imported at run time (import time)\n",
+           "if TYPE_CHECKING:\n    from typing import Any, Dict, Mapping, Type\n\n",
            "__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n"]
     by_name = {e["name"]: e for e in ir["errors"]}
     for e in ir["errors"]:

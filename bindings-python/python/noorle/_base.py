@@ -7,17 +7,23 @@ model base, the exception base, the decoders of wire values and helpers such as
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+import sys
 
 from ._native import ApiKey
 
+# `typing`, `re` and `datetime` are not imported with the package (they are most of its import
+# time): the annotations are not evaluated, and the timestamp decoders import what they use.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import re
+    from datetime import datetime
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
+
     from ._records import ResourceRef, Scope
     from .errors import NoorleError
 
-T = TypeVar("T")
+    T = TypeVar("T")
+    M = TypeVar("M", bound="_Model")
 
 
 class _Model:
@@ -151,25 +157,34 @@ def _get(d: Mapping[str, Any], name: str, owner: str) -> Any:
         raise _unexpected(f"{owner} has no {name!r}") from None
 
 
-def _typed(v: Any, types: Tuple[type, ...], what: str, where: str) -> Any:
-    if not isinstance(v, types) or (bool not in types and isinstance(v, bool)):
-        raise _unexpected(f"{where} is not {what}: {v!r:.80}")
-    return v
+def _missing(owner: str, e: KeyError) -> NoorleError:
+    """The error of a record's decoder when its object lacks the field ``e`` names."""
+    return _unexpected(f"{owner} has no {e.args[0]!r}")
+
+
+def _not(what: str, v: Any, where: str) -> NoorleError:
+    return _unexpected(f"{where} is not {what}: {v!r:.80}")
+
+
+# The decoders below run for every field of every answer: one isinstance and a return.
 
 
 def _str(v: Any, where: str) -> str:
-    s: str = _typed(v, (str,), "a string", where)
-    return s
+    if isinstance(v, str):
+        return v
+    raise _not("a string", v, where)
 
 
 def _int(v: Any, where: str) -> int:
-    i: int = _typed(v, (int,), "an integer", where)
-    return i
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    raise _not("an integer", v, where)
 
 
 def _bool(v: Any, where: str) -> bool:
-    b: bool = _typed(v, (bool,), "a boolean", where)
-    return b
+    if isinstance(v, bool):
+        return v
+    raise _not("a boolean", v, where)
 
 
 def _any(v: Any, where: str) -> Any:
@@ -177,35 +192,71 @@ def _any(v: Any, where: str) -> Any:
 
 
 def _key(v: Any, where: str) -> ApiKey:
-    k: ApiKey = _typed(v, (ApiKey,), "an API key", where)
-    return k
+    if isinstance(v, ApiKey):
+        return v
+    raise _not("an API key", v, where)
 
 
 def _obj(v: Any, where: str) -> Mapping[str, Any]:
-    m: Mapping[str, Any] = _typed(v, (dict,), "an object", where)
-    return m
+    if isinstance(v, dict):
+        return v  # pyright: ignore[reportUnknownVariableType]
+    raise _not("an object", v, where)
 
 
 def _seq(v: Any, where: str) -> List[Any]:
-    items: List[Any] = list(_typed(v, (list, tuple), "a list", where))
-    return items
+    if isinstance(v, (list, tuple)):
+        return list(v)  # pyright: ignore[reportUnknownArgumentType]
+    raise _not("a list", v, where)
+
+
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _build(cls: Type[M], values: Tuple[Any, ...]) -> M:
+    """A record from its decoded field values in ``__slots__`` order (what ``__init__`` stores,
+    without its keyword arguments: the decoders' hot path)."""
+    o = _new(cls)
+    for k, v in zip(cls.__slots__, values):
+        _setattr(o, k, v)
+    return o
 
 
 def _opt(v: Any, decode: Callable[[Any], T]) -> Optional[T]:
     return None if v is None else decode(v)
 
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
+# fromisoformat takes the `Z` suffix and any number of fraction digits from Python 3.11 on.
+_FROMISO = sys.version_info >= (3, 11)
+_RFC3339_TEXT = r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+_rfc3339: Optional[re.Pattern[str]] = None
+
+
+def _rfc3339_pattern() -> re.Pattern[str]:
+    global _rfc3339
+    if _rfc3339 is None:
+        import re
+
+        _rfc3339 = re.compile(_RFC3339_TEXT)
+    return _rfc3339
 
 
 def parse_ts(s: str) -> Optional[datetime]:
     """An RFC 3339 timestamp as an aware UTC ``datetime``, or ``None`` when ``s`` is not one.
     (Any number of fraction digits, unlike ``fromisoformat`` before Python 3.11.)"""
-    m = _RFC3339.fullmatch(s)
+    from datetime import datetime, timedelta, timezone
+
+    m = (_rfc3339 or _rfc3339_pattern()).fullmatch(s)
     if m is None:
         return None
+    if _FROMISO:
+        # Python 3.11+ parses every RFC 3339 form in C (the pattern above has vetted the shape).
+        try:
+            t = datetime.fromisoformat(s)
+        except ValueError:  # a field out of range, or a form 3.11 refuses: decoded below
+            pass
+        else:
+            return t if t.tzinfo is timezone.utc else t.astimezone(timezone.utc)
     y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
     try:
         tz = timezone.utc
@@ -228,6 +279,8 @@ def _ts(v: Any, where: str) -> datetime:
 
 def ts_out(v: datetime) -> str:
     """A ``datetime`` as RFC 3339 in UTC (a naive one is taken as UTC)."""
+    from datetime import timezone
+
     if v.tzinfo is None:
         v = v.replace(tzinfo=timezone.utc)
     v = v.astimezone(timezone.utc)

@@ -16,27 +16,10 @@ checkers); only the iterators, which differ in kind, are written twice.
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from types import TracebackType
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    Mapping,
-    Optional,
-    Type,
-    TypeVar,
-    Union,
-)
 
 from . import _ops
-from ._native import ApiKey, CancelToken, NativeClient
-from ._ops import UNSET, KeyId, Op, PathLike, ScopeArg, key_id, with_fields
+from ._native import ApiKey, CancelToken, Completer, NativeClient
+from ._ops import UNSET, key_id, with_fields
 from .errors import ConfigError
 from .models import (
     ApiKeyRecord,
@@ -51,16 +34,37 @@ from .models import (
 
 __all__ = ["Client", "AsyncClient", "ApiKeys", "ServiceAccounts", "AsyncApiKeys", "AsyncServiceAccounts"]
 
-T = TypeVar("T")
-# Runs an operation and decodes its answer: the result (sync) or a coroutine of it (async).
-Call = Callable[[Op, Callable[[Any], Any]], Any]
-
+# `typing` is not imported at run time: it is a good part of the package's import time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Coroutine
+    from asyncio import AbstractEventLoop
+    from datetime import datetime
+    from types import TracebackType
+    from typing import (
+        Any,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Coroutine,
+        Dict,
+        Iterable,
+        Iterator,
+        Mapping,
+        Optional,
+        Tuple,
+        Type,
+        TypeVar,
+        Union,
+    )
 
     from typing_extensions import Concatenate, ParamSpec
 
+    from ._ops import KeyId, Op, PathLike, ScopeArg
+
+    T = TypeVar("T")
     P = ParamSpec("P")
+    # Runs an operation and decodes its answer: the result (sync) or a coroutine of it (async).
+    Call = Callable[[Op, Callable[[Any], Any]], Any]
 
     def _async(f: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]: ...
 
@@ -69,6 +73,29 @@ else:
     def _async(f):
         # The same function: on an async resource, `self._call` makes it return a coroutine.
         return f
+
+
+def _running_loop() -> AbstractEventLoop:
+    # asyncio is imported here, not with the package: an async caller has imported it already.
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
+# The event loop used last and its completer. Threads running loops of their own replace it in
+# turn (each call then makes a completer: correct, only unbatched).
+_last: Tuple[Optional[AbstractEventLoop], Optional[Completer]] = (None, None)
+
+
+def _completer(loop: AbstractEventLoop) -> Completer:
+    """The :class:`Completer` that sets the results of ``loop``'s futures (one per loop, so that
+    answers that end together wake the loop once)."""
+    global _last
+    last_loop, c = _last
+    if c is None or last_loop is not loop:
+        c = Completer(loop)
+        _last = (loop, c)
+    return c
 
 
 def _none(v: Any) -> None:
@@ -530,10 +557,12 @@ class AsyncClient(_Base):
         self.service_accounts = AsyncServiceAccounts(self._run)
 
     async def _run(self, op: Op, decode: Callable[[Any], T]) -> T:
+        loop = _running_loop()
+        fut: Awaitable[Any] = loop.create_future()
         token = CancelToken()
-        awaitable: Awaitable[Any] = self._client().execute_async(op, token)
+        self._client().execute_async(op, token, _completer(loop), fut)
         try:
-            return decode(await awaitable)
+            return decode(await fut)
         except BaseException:
             # Cancellation (or any interruption) of the awaiting task: stop the request in the
             # core now rather than letting it run to completion unobserved.

@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Union
-
 from . import _native, _ops
 from ._native import ApiKey
-from ._ops import PathLike
 from .models import LoadedKey
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional, Union
+
+    from ._ops import PathLike
 
 __all__ = ["load_api_key", "auth_headers"]
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from ._base import ts_out
 from ._native import ApiKey
@@ -25,10 +23,15 @@ from .models import (
     ServiceAccount,
 )
 
-Op = Dict[str, Any]
-PathLike = Union[str, "os.PathLike[str]"]
-KeyId = Union[str, ApiKeyRecord, ApiKey]
-ScopeArg = Union[Scope, Mapping[str, Any], Sequence[ResourceRef], None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+    Op = Dict[str, Any]
+    PathLike = Union[str, "os.PathLike[str]"]
+    KeyId = Union[str, ApiKeyRecord, ApiKey]
+    ScopeArg = Union[Scope, Mapping[str, Any], Sequence[ResourceRef], None]
 
 
 class _Unset:
@@ -103,12 +106,16 @@ def scope_dict(scope: ScopeArg) -> Optional[Dict[str, Any]]:
         return None
     if isinstance(scope, Scope):
         return scope.to_dict()
+    from collections.abc import Mapping
+
     if isinstance(scope, Mapping):
         return dict(scope)
     return Scope.for_resources(*scope).to_dict()
 
 
 def _expiry(v: Union[datetime, str, None]) -> Optional[str]:
+    from datetime import datetime
+
     if isinstance(v, datetime):
         return ts_out(v)
     return v

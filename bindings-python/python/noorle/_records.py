@@ -8,19 +8,17 @@ behaviour (equality, repr, copying) comes from :class:`noorle._base._Model`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, cast
-
 from ._base import (
     ResourceRefMixin,
     ScopeMixin,
     _Model,
     _bool,
+    _build,
     _get,
     _int,
     _key,
+    _missing,
     _obj,
-    _opt,
     _seq,
     _str,
     _ts,
@@ -28,6 +26,50 @@ from ._base import (
     ts_out,
 )
 from ._native import ApiKey
+
+# `typing` and `datetime` are not imported at run time (most of the package's import time):
+# the annotations are not evaluated, and the enums' `Literal` aliases are built on first use.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple
+
+    KeyStatus = Literal["active", "inactive", "revoked"]
+    """`active`: accepts requests, usage tracked. `inactive`: disabled, can be re-enabled.
+    `revoked`: permanently disabled (documented by Noorle). An expired key keeps its status
+    (compare `expires_at`); a key in a rotation grace period reads `revoked` once its
+    `revoked_at` has passed (ours).
+    """
+
+    Permission = Literal["read", "execute", "manage"]
+    """`read` (list and get resources), `execute` (run agents), `manage` (manage keys and service
+    accounts).
+    """
+
+    Role = Literal["owner", "admin", "developer", "viewer"]
+    """Roles rank `owner > admin > developer > viewer`."""
+
+    OwnerType = Literal["user", "service_account"]
+
+    ResourceType = Literal["gateway", "agent", "resource"]
+
+    ErrorCode = Literal[
+        "invalid_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "conflict",
+        "validation_error",
+        "rate_limited",
+        "internal_error",
+        "service_unavailable",
+    ]
+    """`invalid_request` (400), `unauthorized` (401), `forbidden` (403), `not_found` (404),
+    `conflict` (409), `validation_error` (422), `rate_limited` (429), `internal_error` (500),
+    `service_unavailable` (503).
+    """
+
+    ScopeType = Literal["account", "resources"]
 
 __all__ = [
     "KeyStatus",
@@ -47,40 +89,27 @@ __all__ = [
     "CreatedServiceAccount",
 ]
 
-KeyStatus = Literal["active", "inactive", "revoked"]
-"""`active`: accepts requests, usage tracked. `inactive`: disabled, can be re-enabled. `revoked`:
-permanently disabled (documented by Noorle). An expired key keeps its status (compare
-`expires_at`); a key in a rotation grace period reads `revoked` once its `revoked_at` has
-passed (ours).
-"""
+# The enums' values, for their `Literal` aliases (built by `__getattr__` when first asked for).
+LITERALS: Dict[str, Tuple[str, ...]] = {
+    "KeyStatus": ("active", "inactive", "revoked"),
+    "Permission": ("read", "execute", "manage"),
+    "Role": ("owner", "admin", "developer", "viewer"),
+    "OwnerType": ("user", "service_account"),
+    "ResourceType": ("gateway", "agent", "resource"),
+    "ErrorCode": ("invalid_request", "unauthorized", "forbidden", "not_found", "conflict", "validation_error", "rate_limited", "internal_error", "service_unavailable"),
+    "ScopeType": ("account", "resources"),
+}
 
-Permission = Literal["read", "execute", "manage"]
-"""`read` (list and get resources), `execute` (run agents), `manage` (manage keys and service
-accounts).
-"""
 
-Role = Literal["owner", "admin", "developer", "viewer"]
-"""Roles rank `owner > admin > developer > viewer`."""
+def __getattr__(name: str) -> Any:
+    values = LITERALS.get(name)
+    if values is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from typing import Literal
 
-OwnerType = Literal["user", "service_account"]
-
-ResourceType = Literal["gateway", "agent", "resource"]
-
-ErrorCode = Literal[
-    "invalid_request",
-    "unauthorized",
-    "forbidden",
-    "not_found",
-    "conflict",
-    "validation_error",
-    "rate_limited",
-    "internal_error",
-    "service_unavailable",
-]
-"""`invalid_request` (400), `unauthorized` (401), `forbidden` (403), `not_found` (404),
-`conflict` (409), `validation_error` (422), `rate_limited` (429), `internal_error` (500),
-`service_unavailable` (503).
-"""
+    alias = Literal[values]  # pyright: ignore[reportInvalidTypeForm]  (the values, at run time)
+    globals()[name] = alias
+    return alias
 
 
 class ResourceRef(ResourceRefMixin, _Model):
@@ -99,10 +128,13 @@ class ResourceRef(ResourceRefMixin, _Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ResourceRef:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            type=cast(ResourceType, _str(_get(d, "type", "ResourceRef"), "ResourceRef.type")),
-            id=_str(_get(d, "id", "ResourceRef"), "ResourceRef.id"),
-        )
+        try:
+            return _build(cls, (
+                _str(d["type"], "ResourceRef.type"),
+                _str(d["id"], "ResourceRef.id"),
+            ))
+        except KeyError as e:
+            raise _missing("ResourceRef", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -110,9 +142,6 @@ class ResourceRef(ResourceRefMixin, _Model):
             "type": self.type,
             "id": self.id,
         }
-
-
-ScopeType = Literal["account", "resources"]
 
 
 class Scope(ScopeMixin, _Model):
@@ -131,9 +160,9 @@ class Scope(ScopeMixin, _Model):
     def from_dict(cls, d: Mapping[str, Any]) -> Scope:
         type = _str(_get(d, "type", "Scope"), "Scope.type")
         if type == "account":
-            return cls("account")
+            return _build(cls, ("account", ()))
         if type == "resources":
-            return cls("resources", resources=tuple(ResourceRef.from_dict(_obj(x, "Scope.resources[]")) for x in _seq(_get(d, "resources", "Scope"), "Scope.resources")))
+            return _build(cls, ("resources", tuple(ResourceRef.from_dict(_obj(x, "Scope.resources[]")) for x in _seq(_get(d, "resources", "Scope"), "Scope.resources"))))
         raise _unexpected(f"Scope: unknown type {type!r}")
 
     def to_dict(self) -> Dict[str, Any]:
@@ -158,10 +187,13 @@ class Owner(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> Owner:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            type=cast(OwnerType, _str(_get(d, "type", "Owner"), "Owner.type")),
-            id=_str(_get(d, "id", "Owner"), "Owner.id"),
-        )
+        try:
+            return _build(cls, (
+                _str(d["type"], "Owner.type"),
+                _str(d["id"], "Owner.id"),
+            ))
+        except KeyError as e:
+            raise _missing("Owner", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -264,21 +296,24 @@ class ApiKeyRecord(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ApiKeyRecord:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            id=_str(_get(d, "id", "ApiKeyRecord"), "ApiKeyRecord.id"),
-            name=_str(_get(d, "name", "ApiKeyRecord"), "ApiKeyRecord.name"),
-            status=cast(KeyStatus, _str(_get(d, "status", "ApiKeyRecord"), "ApiKeyRecord.status")),
-            owner=Owner.from_dict(_obj(_get(d, "owner", "ApiKeyRecord"), "ApiKeyRecord.owner")),
-            scope=Scope.from_dict(_obj(_get(d, "scope", "ApiKeyRecord"), "ApiKeyRecord.scope")),
-            permissions=tuple(cast(Permission, _str(x, "ApiKeyRecord.permissions[]")) for x in _seq(_get(d, "permissions", "ApiKeyRecord"), "ApiKeyRecord.permissions")),
-            last_six=_str(_get(d, "last_six", "ApiKeyRecord"), "ApiKeyRecord.last_six"),
-            rate_limit_per_minute=_opt(_get(d, "rate_limit_per_minute", "ApiKeyRecord"), lambda v: _int(v, "ApiKeyRecord.rate_limit_per_minute")),
-            created_at=_ts(_get(d, "created_at", "ApiKeyRecord"), "ApiKeyRecord.created_at"),
-            last_used_at=_opt(_get(d, "last_used_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.last_used_at")),
-            expires_at=_opt(_get(d, "expires_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.expires_at")),
-            revoked_at=_opt(_get(d, "revoked_at", "ApiKeyRecord"), lambda v: _ts(v, "ApiKeyRecord.revoked_at")),
-            rotated_from=_opt(_get(d, "rotated_from", "ApiKeyRecord"), lambda v: _str(v, "ApiKeyRecord.rotated_from")),
-        )
+        try:
+            return _build(cls, (
+                _str(d["id"], "ApiKeyRecord.id"),
+                _str(d["name"], "ApiKeyRecord.name"),
+                _str(d["status"], "ApiKeyRecord.status"),
+                Owner.from_dict(_obj(d["owner"], "ApiKeyRecord.owner")),
+                Scope.from_dict(_obj(d["scope"], "ApiKeyRecord.scope")),
+                tuple(_str(x, "ApiKeyRecord.permissions[]") for x in _seq(d["permissions"], "ApiKeyRecord.permissions")),
+                _str(d["last_six"], "ApiKeyRecord.last_six"),
+                None if (v := d["rate_limit_per_minute"]) is None else _int(v, "ApiKeyRecord.rate_limit_per_minute"),
+                _ts(d["created_at"], "ApiKeyRecord.created_at"),
+                None if (v := d["last_used_at"]) is None else _ts(v, "ApiKeyRecord.last_used_at"),
+                None if (v := d["expires_at"]) is None else _ts(v, "ApiKeyRecord.expires_at"),
+                None if (v := d["revoked_at"]) is None else _ts(v, "ApiKeyRecord.revoked_at"),
+                None if (v := d["rotated_from"]) is None else _str(v, "ApiKeyRecord.rotated_from"),
+            ))
+        except KeyError as e:
+            raise _missing("ApiKeyRecord", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -338,14 +373,17 @@ class ServiceAccount(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> ServiceAccount:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            id=_str(_get(d, "id", "ServiceAccount"), "ServiceAccount.id"),
-            name=_str(_get(d, "name", "ServiceAccount"), "ServiceAccount.name"),
-            description=_str(_get(d, "description", "ServiceAccount"), "ServiceAccount.description"),
-            role=cast(Role, _str(_get(d, "role", "ServiceAccount"), "ServiceAccount.role")),
-            enabled=_bool(_get(d, "enabled", "ServiceAccount"), "ServiceAccount.enabled"),
-            created_at=_ts(_get(d, "created_at", "ServiceAccount"), "ServiceAccount.created_at"),
-        )
+        try:
+            return _build(cls, (
+                _str(d["id"], "ServiceAccount.id"),
+                _str(d["name"], "ServiceAccount.name"),
+                _str(d["description"], "ServiceAccount.description"),
+                _str(d["role"], "ServiceAccount.role"),
+                _bool(d["enabled"], "ServiceAccount.enabled"),
+                _ts(d["created_at"], "ServiceAccount.created_at"),
+            ))
+        except KeyError as e:
+            raise _missing("ServiceAccount", e) from None
 
     def to_dict(self) -> Dict[str, Any]:
         """The record as its JSON object (timestamps as RFC 3339 strings)."""
@@ -380,10 +418,13 @@ class CreatedApiKey(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> CreatedApiKey:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "CreatedApiKey"), "CreatedApiKey.api_key")),
-            key=_key(_get(d, "key", "CreatedApiKey"), "CreatedApiKey.key"),
-        )
+        try:
+            return _build(cls, (
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "CreatedApiKey.api_key")),
+                _key(d["key"], "CreatedApiKey.key"),
+            ))
+        except KeyError as e:
+            raise _missing("CreatedApiKey", e) from None
 
 
 class RotatedApiKey(_Model):
@@ -409,11 +450,14 @@ class RotatedApiKey(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> RotatedApiKey:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "RotatedApiKey"), "RotatedApiKey.api_key")),
-            key=_key(_get(d, "key", "RotatedApiKey"), "RotatedApiKey.key"),
-            previous=ApiKeyRecord.from_dict(_obj(_get(d, "previous", "RotatedApiKey"), "RotatedApiKey.previous")),
-        )
+        try:
+            return _build(cls, (
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "RotatedApiKey.api_key")),
+                _key(d["key"], "RotatedApiKey.key"),
+                ApiKeyRecord.from_dict(_obj(d["previous"], "RotatedApiKey.previous")),
+            ))
+        except KeyError as e:
+            raise _missing("RotatedApiKey", e) from None
 
 
 class CreatedServiceAccount(_Model):
@@ -439,8 +483,11 @@ class CreatedServiceAccount(_Model):
     def from_dict(cls, d: Mapping[str, Any]) -> CreatedServiceAccount:
         """Decodes the record from its JSON object; a missing or malformed field raises
         :class:`~noorle.APIConnectionError` (an unexpected answer)."""
-        return cls(
-            service_account=ServiceAccount.from_dict(_obj(_get(d, "service_account", "CreatedServiceAccount"), "CreatedServiceAccount.service_account")),
-            api_key=ApiKeyRecord.from_dict(_obj(_get(d, "api_key", "CreatedServiceAccount"), "CreatedServiceAccount.api_key")),
-            key=_key(_get(d, "key", "CreatedServiceAccount"), "CreatedServiceAccount.key"),
-        )
+        try:
+            return _build(cls, (
+                ServiceAccount.from_dict(_obj(d["service_account"], "CreatedServiceAccount.service_account")),
+                ApiKeyRecord.from_dict(_obj(d["api_key"], "CreatedServiceAccount.api_key")),
+                _key(d["key"], "CreatedServiceAccount.key"),
+            ))
+        except KeyError as e:
+            raise _missing("CreatedServiceAccount", e) from None

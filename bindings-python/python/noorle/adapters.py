@@ -15,29 +15,33 @@ A request to any other origin, a redirect to one, or an https -> http downgrade 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, Generator, Mapping, Optional, Tuple, Union
-from urllib.parse import urljoin, urlsplit
-
 from ._keys import auth_headers, load_api_key
 from ._native import ApiKey
-from ._ops import PathLike
 from .errors import ConfigError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Dict, Generator, Mapping, Optional, Tuple, Union
+
     import httpx
     import requests
     import requests.auth
+
+    from ._ops import PathLike
+
+    Origin = Tuple[str, str, int]
 
 __all__ = ["httpx_auth", "httpx_transport", "httpx_async_transport", "requests_auth"]
 
 _DEFAULT_BASE_URL = "https://api.noorle.com"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-Origin = Tuple[str, str, int]
-
 
 def _origin(url: str) -> Optional[Origin]:
     """``(scheme, host, port)`` with the default port filled in; None if ``url`` has none."""
+    # Imported here: urllib.parse (with ipaddress) is a good part of the package's import time.
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -214,6 +218,8 @@ def requests_auth(
 
     def strip_on_redirect(r: Any, **_kwargs: Any) -> Any:
         # requests builds the next hop by copying r.request, after the response hooks ran.
+        from urllib.parse import urljoin
+
         if r.is_redirect and not k.allowed(urljoin(r.url, r.headers["location"])):
             k.strip(r.request.headers)
         return r

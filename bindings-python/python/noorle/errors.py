@@ -10,9 +10,11 @@ its ``kind``). No message ever contains a secret."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Type
-
 from ._base import _error_from_info, _ErrorBase
+
+TYPE_CHECKING = False  # `typing` is not imported at run time (import time)
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Type
 
 __all__ = [
     "NoorleError",

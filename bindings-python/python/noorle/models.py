@@ -11,27 +11,39 @@ an :class:`~noorle.ApiKey` whose every printed form is redacted.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar
-
+from . import _records
 from ._base import _Model
 from ._native import ApiKey
 from ._records import (
     ApiKeyRecord,
     CreatedApiKey,
     CreatedServiceAccount,
-    ErrorCode,
-    KeyStatus,
     Owner,
-    OwnerType,
-    Permission,
     ResourceRef,
-    ResourceType,
-    Role,
     RotatedApiKey,
     Scope,
-    ScopeType,
     ServiceAccount,
 )
+
+# `typing` is not imported at run time (it is most of the package's import time): the enums'
+# `Literal` aliases come from noorle._records on first use, and `Page[...]` is a plain alias.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar
+
+    from ._records import ErrorCode, KeyStatus, OwnerType, Permission, ResourceType, Role, ScopeType
+
+    T = TypeVar("T")
+else:
+    T = None
+
+    class Generic:
+        """``Page[X]`` at run time, without ``typing``."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, item):
+            return cls
 
 __all__ = [
     "Owner",
@@ -54,9 +66,6 @@ __all__ = [
     "ScopeType",
     "ErrorCode",
 ]
-
-T = TypeVar("T")
-
 
 class Page(_Model, Generic[T]):
     """One page of a list. Iterating it yields its items; ``next_offset`` is ``None`` on the last."""
@@ -154,3 +163,10 @@ class LoadedKey(_Model):
         self, key: ApiKey, source: KeySource, base_url: Optional[str] = None, warnings: Sequence[str] = ()
     ) -> None:
         self._set(key=key, source=source, base_url=base_url, warnings=tuple(warnings))
+
+
+def __getattr__(name: str) -> Any:
+    # The enums' Literal aliases (built by noorle._records when first asked for).
+    if name in _records.LITERALS:
+        return getattr(_records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
