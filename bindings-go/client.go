@@ -175,17 +175,16 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err := cfg.checkUTF8(); err != nil {
 		return nil, err
 	}
-	h, raw, err := newClientHandle(cfg)
-	if err != nil {
-		return nil, err
-	}
 	var info struct {
 		Source   KeySource `json:"source"`
 		Display  string    `json:"display"`
 		BaseURL  string    `json:"base_url"`
 		Warnings []string  `json:"warnings"`
 	}
-	_ = json.Unmarshal(raw, &info)
+	h, err := newClientHandle(cfg, into(&info, "the client's description"))
+	if err != nil {
+		return nil, err
+	}
 	if info.Source.Display == "" {
 		info.Source.Display = info.Display
 	}
@@ -213,22 +212,14 @@ func (c *Client) BaseURL() string { return c.baseURL }
 func (c *Client) Warnings() []string { return c.warn }
 
 func (c *Client) do(ctx context.Context, op any, out any, opts []CallOption) error {
-	raw, err := c.h.call(ctx, applyOptions(op, opts))
+	// The answer is decoded straight from the library's buffer.
+	err := c.h.call(ctx, applyOptions(op, opts), into(out, "the response"))
 	// c must stay reachable until the call is over. Once c.h has been read, nothing else uses c,
 	// so the garbage collector may find c unreachable mid-call and run the cleanup registered in
 	// NewClient: it would free the handle before the call takes its read lock, and a client the
 	// caller never closed would answer ErrClosed.
 	runtime.KeepAlive(c)
-	if err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return &Error{Kind: KindInternal, Message: "cannot decode the response: " + err.Error()}
-	}
-	return nil
+	return err
 }
 
 type opOnly struct {

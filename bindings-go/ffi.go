@@ -16,137 +16,180 @@ package noorle
 #cgo darwin,arm64 LDFLAGS: ${SRCDIR}/lib/darwin_arm64/libnoorle.a -framework Security -framework CoreFoundation -framework SystemConfiguration -liconv -lm
 #cgo windows,amd64 LDFLAGS: ${SRCDIR}/lib/windows_amd64/libnoorle.a -lws2_32 -luserenv -lntdll -lbcrypt -lcrypt32 -lncrypt -lsecur32 -ladvapi32 -lkernel32
 #include <stdlib.h>
-#include <string.h>
 #include "noorle.h"
 */
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 )
 
-// envelope is what every C call returns: {"ok": data} or {"error": ErrorInfo}.
+// envelope is what every C call answers: {"ok": data} or {"error": ErrorInfo}.
 type envelope struct {
-	OK    json.RawMessage `json:"ok"`
-	Error *errorInfo      `json:"error"`
+	Error *errorInfo `json:"error"`
 }
 
-// cString copies s into C memory; the returned func zeroes and frees it (the text may hold a key).
-func cString(b []byte) (*C.char, func()) {
-	p := (*C.char)(C.CBytes(append(b, 0)))
-	n := C.size_t(len(b) + 1)
-	return p, func() {
-		C.memset(unsafe.Pointer(p), 0, n)
-		C.free(unsafe.Pointer(p))
+// goText points C at the bytes of b for the duration of one call (the library copies what it
+// keeps): no C allocation, no copy.
+func goText(b []byte) (*C.char, C.size_t) {
+	if len(b) == 0 {
+		return nil, 0
 	}
+	return (*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b))
 }
 
-// takeEnvelope decodes and frees a string the library returned.
-func takeEnvelope(p *C.char) (json.RawMessage, error) {
-	if p == nil {
-		return nil, &Error{Kind: KindInternal, Message: "the Noorle library returned no response (out of memory?)"}
+// bufBytes views a library buffer's bytes in place; valid until the buffer is freed.
+func bufBytes(b C.noorle_buf) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(b.ptr)), int(b.len))
+}
+
+// okPrefix starts a success envelope. The library writes every envelope itself, as
+// {"ok":<data>} or {"error":<info>}, so the data is found without decoding the envelope.
+var okPrefix = []byte(`{"ok":`)
+
+// takeBuf hands the data of the envelope in b to decode (nil: ignore it), turns an error
+// envelope into an *Error, and frees b (the library zeroes it: it may hold a new key). decode
+// reads the library's memory in place and must copy what it keeps (encoding/json does).
+func takeBuf(b C.noorle_buf, decode func([]byte) error) error {
+	if b.ptr == nil {
+		return &Error{Kind: KindInternal, Message: "the Noorle library returned no response (out of memory?)"}
 	}
-	raw := C.GoBytes(unsafe.Pointer(p), C.int(C.strlen(p)))
-	C.noorle_string_free(p) // zeroes its copy
-	return decodeEnvelope(raw)
+	defer C.noorle_buf_free(b)
+	return decodeAnswer(bufBytes(b), decode)
 }
 
-// decodeEnvelope decodes an envelope and zeroes raw (it may hold a new key).
-func decodeEnvelope(raw []byte) (json.RawMessage, error) {
+// decodeAnswer decodes an envelope: its data through decode, its error into an *Error.
+func decodeAnswer(raw []byte, decode func([]byte) error) error {
+	if bytes.HasPrefix(raw, okPrefix) && raw[len(raw)-1] == '}' {
+		if decode == nil {
+			return nil
+		}
+		return decode(raw[len(okPrefix) : len(raw)-1])
+	}
 	var env envelope
-	err := json.Unmarshal(raw, &env)
-	clear(raw)
-	if err != nil {
-		return nil, &Error{Kind: KindInternal, Message: "cannot decode the library's response: " + err.Error()}
+	if err := json.Unmarshal(raw, &env); err != nil || env.Error == nil {
+		return &Error{Kind: KindInternal, Message: "cannot decode the library's response"}
 	}
-	if env.Error != nil {
-		return nil, env.Error.toError()
-	}
-	return env.OK, nil
+	return env.Error.toError()
 }
 
-// Network calls are submitted to the library without blocking (noorle_submit) and their answers
-// collected by one dispatcher goroutine (noorle_wait_completions): one OS thread waits in C for
-// all calls, instead of one thread per call parked in noorle_call.
-var (
-	pendingMu  sync.Mutex
-	pending    = map[uint64]chan []byte{}
-	nextTag    atomic.Uint64
-	dispatcher sync.Once
-)
+// into decodes a result into out (nil: ignore it).
+func into(out any, what string) func([]byte) error {
+	if out == nil {
+		return nil
+	}
+	return func(b []byte) error {
+		if err := json.Unmarshal(b, out); err != nil {
+			return &Error{Kind: KindInternal, Message: "cannot decode " + what + ": " + err.Error()}
+		}
+		return nil
+	}
+}
 
-func dispatch() {
+// queue is one completion queue of the library with the goroutine that collects it. The
+// package uses one (defaultQueue); completions of other users of the library in the process go
+// to their own queues, so neither answers nor tags mix.
+type queue struct {
+	q       *C.noorle_queue
+	mu      sync.Mutex
+	pending map[uint64]chan C.noorle_buf
+	next    uint64
+}
+
+// newQueue creates a queue and starts its collector, which lives as long as the process.
+func newQueue() *queue {
+	q := &queue{q: C.noorle_queue_new(), pending: map[uint64]chan C.noorle_buf{}}
+	if q.q == nil {
+		panic("noorle: cannot create a completion queue (out of memory)")
+	}
+	go q.collect()
+	return q
+}
+
+var defaultQueue = sync.OnceValue(newQueue)
+
+// replies are reused: each receives exactly one answer per submission.
+var replies = sync.Pool{New: func() any { return make(chan C.noorle_buf, 1) }}
+
+// collect takes finished calls off the queue in batches (one cgo crossing for many answers, one
+// OS thread waiting in C for all calls) and hands each buffer to its caller.
+func (q *queue) collect() {
+	var batch [64]C.noorle_completion
 	for {
-		p := C.noorle_wait_completions(1000)
-		if p == nil {
+		n := int(C.noorle_queue_wait(q.q, 1000, &batch[0], C.size_t(len(batch))))
+		if n == 0 {
 			continue
 		}
-		raw := C.GoBytes(unsafe.Pointer(p), C.int(C.strlen(p)))
-		C.noorle_string_free(p)
-		var batch []struct {
-			Tag    uint64          `json:"tag"`
-			Result json.RawMessage `json:"result"`
-		}
-		err := json.Unmarshal(raw, &batch) // copies each result out of raw
-		clear(raw)
-		if err != nil {
-			continue // cannot happen: the library writes this text itself
-		}
-		pendingMu.Lock()
-		for _, c := range batch {
-			if ch, ok := pending[c.Tag]; ok {
-				delete(pending, c.Tag)
-				ch <- c.Result // buffered: never blocks
+		q.mu.Lock()
+		for _, c := range batch[:n] {
+			tag := uint64(c.tag)
+			if ch, ok := q.pending[tag]; ok {
+				delete(q.pending, tag)
+				ch <- c.result // buffered: never blocks
+			} else {
+				C.noorle_buf_free(c.result) // cannot happen: every tag is ours, answered once
 			}
 		}
-		pendingMu.Unlock()
+		q.mu.Unlock()
 	}
 }
 
-// submit runs a client operation through the completion queue and waits for its envelope.
-func submit(client *C.noorle_client, op any, cancel *C.noorle_cancel) (json.RawMessage, error) {
+// submit runs a client operation through the queue and decodes its answer.
+func (q *queue) submit(client *C.noorle_client, op any, cancel *C.noorle_cancel, decode func([]byte) error) error {
 	text, err := json.Marshal(op)
 	if err != nil {
-		return nil, &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
+		return &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
 	}
-	dispatcher.Do(func() { go dispatch() })
-	tag := nextTag.Add(1)
-	done := make(chan []byte, 1)
-	pendingMu.Lock()
-	pending[tag] = done
-	pendingMu.Unlock()
-	p, release := cString(text)
+	done := replies.Get().(chan C.noorle_buf)
+	q.mu.Lock()
+	q.next++
+	tag := q.next
+	q.pending[tag] = done
+	q.mu.Unlock()
+	p, n := goText(text)
+	C.noorle_submit(q.q, client, p, n, cancel, C.uint64_t(tag))
 	clear(text)
-	C.noorle_submit(client, p, cancel, C.uint64_t(tag))
-	release()
-	return decodeEnvelope(<-done)
+	b := <-done
+	replies.Put(done)
+	return takeBuf(b, decode)
 }
 
-// callStatic runs an operation that needs no client (parse_key, load_api_key, auth_headers, version).
-func callStatic(op any) (json.RawMessage, error) {
-	return callC(nil, op, nil)
-}
-
-func callC(client *C.noorle_client, op any, cancel *C.noorle_cancel) (json.RawMessage, error) {
+// callStatic runs an operation that needs no client (load_api_key, auth_headers, version, ...).
+func callStatic(op any, decode func([]byte) error) error {
 	text, err := json.Marshal(op)
 	if err != nil {
-		return nil, &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
+		return &Error{Kind: KindConfig, Message: "cannot encode the operation: " + err.Error()}
 	}
-	p, release := cString(text)
+	p, n := goText(text)
+	b := C.noorle_call(nil, p, n, nil)
 	clear(text)
-	defer release()
-	return takeEnvelope(C.noorle_call(client, p, cancel))
+	return takeBuf(b, decode)
+}
+
+// parseKey validates key in the core, without JSON, and returns where its access id lies.
+func parseKey(key string) (start, n int, err error) {
+	var s, l C.size_t
+	var b C.noorle_buf
+	if key == "" {
+		b = C.noorle_parse_key(nil, 0, &s, &l)
+	} else {
+		b = C.noorle_parse_key((*C.char)(unsafe.Pointer(unsafe.StringData(key))), C.size_t(len(key)), &s, &l)
+	}
+	if b.ptr != nil {
+		return 0, 0, takeBuf(b, nil)
+	}
+	return int(s), int(l), nil
 }
 
 // callCtx runs op on client, cancelling it in the core when ctx is done: cancellation reaches
 // the core through a token, and the call then completes promptly with a cancelled error.
-func callCtx(ctx context.Context, client *C.noorle_client, op any) (json.RawMessage, error) {
+func callCtx(ctx context.Context, q *queue, client *C.noorle_client, op any, decode func([]byte) error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, contextError(err)
+		return contextError(err)
 	}
 	var token *C.noorle_cancel
 	if ctx.Done() != nil {
@@ -165,13 +208,13 @@ func callCtx(ctx context.Context, client *C.noorle_client, op any) (json.RawMess
 			C.noorle_cancel_free(token)
 		}()
 	}
-	out, err := submit(client, op, token)
+	err := q.submit(client, op, token, decode)
 	if err != nil && ctx.Err() != nil {
 		if e, ok := err.(*Error); ok && e.Kind == KindCancelled {
-			return nil, contextError(ctx.Err())
+			return contextError(ctx.Err())
 		}
 	}
-	return out, err
+	return err
 }
 
 // libraryVersion is the C library's version string.
@@ -184,31 +227,32 @@ func libraryVersion() string {
 type clientHandle struct {
 	mu  sync.RWMutex
 	ptr *C.noorle_client
+	q   *queue
 }
 
-func newClientHandle(config any) (*clientHandle, json.RawMessage, error) {
+func newClientHandle(config any, decode func([]byte) error) (*clientHandle, error) {
 	text, err := json.Marshal(config)
 	if err != nil {
-		return nil, nil, &Error{Kind: KindConfig, Message: "cannot encode the configuration: " + err.Error()}
+		return nil, &Error{Kind: KindConfig, Message: "cannot encode the configuration: " + err.Error()}
 	}
-	p, release := cString(text)
-	clear(text)
-	defer release()
+	p, n := goText(text)
 	var out *C.noorle_client
-	info, err := takeEnvelope(C.noorle_client_new(p, &out))
-	if err != nil {
-		return nil, nil, err
+	b := C.noorle_client_new(p, n, &out)
+	clear(text)
+	if err := takeBuf(b, decode); err != nil {
+		C.noorle_client_free(out) // NULL on error; freed if only the decoding failed
+		return nil, err
 	}
-	return &clientHandle{ptr: out}, info, nil
+	return &clientHandle{ptr: out, q: defaultQueue()}, nil
 }
 
-func (h *clientHandle) call(ctx context.Context, op any) (json.RawMessage, error) {
+func (h *clientHandle) call(ctx context.Context, op any, decode func([]byte) error) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.ptr == nil {
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	return callCtx(ctx, h.ptr, op)
+	return callCtx(ctx, h.q, h.ptr, op, decode)
 }
 
 func (h *clientHandle) free() {

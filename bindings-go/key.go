@@ -27,21 +27,14 @@ type keyData struct {
 // ParseAPIKey validates s exactly (no trimming) with the core's rules. The error, an *Error of
 // kind KindInvalidAPIKey with Code and Position, never contains the secret.
 func ParseAPIKey(s string) (APIKey, error) {
-	raw, err := callStatic(struct {
-		Op  string `json:"op"`
-		Key string `json:"key"`
-	}{"parse_key", s})
+	start, n, err := parseKey(s)
 	if err != nil {
 		return APIKey{}, err
 	}
-	var out struct {
-		AccessID string `json:"access_id"`
-		Redacted string `json:"redacted"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return APIKey{}, &Error{Kind: KindInternal, Message: "cannot decode parse_key: " + err.Error()}
-	}
-	return APIKey{&keyData{accessID: out.AccessID, redacted: out.Redacted, whole: s}}, nil
+	// The core's redacted form, ak-{access_id}***, is the key up to the end of its access id
+	// and "***": built here rather than sent across.
+	id := s[start : start+n]
+	return APIKey{&keyData{accessID: id, redacted: s[:start+n] + "***", whole: s}}, nil
 }
 
 // UnmarshalJSON reads a whole key (as the server sends a new one), validated by ParseAPIKey.
@@ -149,17 +142,14 @@ func AuthHeaders(key APIKey, scheme HeaderScheme) (map[string]string, error) {
 	if scheme == "" {
 		scheme = SchemeXAPIKey
 	}
-	raw, err := callStatic(struct {
+	var h map[string]string
+	err := callStatic(struct {
 		Op     string `json:"op"`
 		Key    string `json:"key"`
 		Scheme string `json:"scheme"`
-	}{"auth_headers", key.ExposeSecret(), string(scheme)})
+	}{"auth_headers", key.ExposeSecret(), string(scheme)}, into(&h, "auth_headers"))
 	if err != nil {
 		return nil, err
-	}
-	var h map[string]string
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return nil, &Error{Kind: KindInternal, Message: "cannot decode auth_headers: " + err.Error()}
 	}
 	return h, nil
 }
@@ -239,13 +229,6 @@ func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
 	if err := cfg.checkUTF8(); err != nil {
 		return LoadedKey{}, err
 	}
-	raw, err := callStatic(struct {
-		Op     string       `json:"op"`
-		Config clientConfig `json:"config"`
-	}{"load_api_key", cfg})
-	if err != nil {
-		return LoadedKey{}, err
-	}
 	var out struct {
 		Key      string    `json:"key"`
 		AccessID string    `json:"access_id"`
@@ -254,10 +237,13 @@ func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
 		BaseURL  *string   `json:"base_url"`
 		Warnings []string  `json:"warnings"`
 	}
-	err = json.Unmarshal(raw, &out)
-	clear(raw)
+	// The answer holds the key: it is decoded in place, and the library zeroes its buffer.
+	err := callStatic(struct {
+		Op     string       `json:"op"`
+		Config clientConfig `json:"config"`
+	}{"load_api_key", cfg}, into(&out, "load_api_key"))
 	if err != nil {
-		return LoadedKey{}, &Error{Kind: KindInternal, Message: "cannot decode load_api_key: " + err.Error()}
+		return LoadedKey{}, err
 	}
 	l := LoadedKey{
 		Key:      APIKey{&keyData{accessID: out.AccessID, redacted: out.Redacted, whole: out.Key}},

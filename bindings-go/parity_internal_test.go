@@ -70,15 +70,11 @@ var (
 )
 
 func TestEveryCoreOperationHasAGoMethod(t *testing.T) {
-	raw, err := callStatic(opOnly{"operations"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out struct {
 		Operations []string `json:"operations"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil || len(out.Operations) == 0 {
-		t.Fatalf("operations: %v %s", err, raw)
+	if err := callStatic(opOnly{"operations"}, into(&out, "operations")); err != nil || len(out.Operations) == 0 {
+		t.Fatalf("operations: %v %v", err, out.Operations)
 	}
 	callOption := reflect.TypeOf([]CallOption{})
 	for _, op := range out.Operations {

@@ -11,7 +11,7 @@ import (
 // Errors as the core sends them, through the same decoding as every call's answer.
 func coreError(t *testing.T, kind string) *Error {
 	t.Helper()
-	_, err := decodeEnvelope([]byte(`{"error": {"kind": "` + kind + `", "message": "m", "retryable": false}}`))
+	err := decodeAnswer([]byte(`{"error": {"kind": "`+kind+`", "message": "m", "retryable": false}}`), nil)
 	var e *Error
 	if !errors.As(err, &e) {
 		t.Fatalf("%s: want *Error, got %T %v", kind, err, err)

@@ -2,8 +2,9 @@
  * Noorle API-key SDK: C ABI.
  *
  * Every function that can fail returns a JSON envelope, {"ok": <data>} or {"error": <ErrorInfo>},
- * as a NUL-terminated string owned by the library: release it with noorle_string_free(), never
- * free(). Operations are JSON objects naming the operation, e.g. {"op": "whoami"}.
+ * in a noorle_buf owned by the library (len bytes, then a NUL): release it with noorle_buf_free(),
+ * never free(). Text goes in as pointer and length. Operations are JSON objects naming the
+ * operation, e.g. {"op": "whoami"}.
  */
 
 #ifndef NOORLE_H
@@ -13,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -24,25 +26,45 @@ typedef struct noorle_cancel noorle_cancel;
 // `noorle_client_new`, release with `noorle_client_free`. Safe to share between threads.
 typedef struct noorle_client noorle_client;
 
+// A completion queue: submitted calls deliver their answers here, to whoever waits on it. Each
+// user of the library creates its own, so completions and tags never mix between users. Create
+// with `noorle_queue_new`, release with `noorle_queue_free`. Safe to share between threads.
+typedef struct noorle_queue noorle_queue;
+
+// Text owned by the library: `len` bytes of UTF-8 at `ptr`, followed by a NUL that `len` does
+// not count (so C may also read it as a string). Release it with `noorle_buf_free`, never
+// `free()`. `ptr` is NULL only when memory is exhausted, or where a function says so.
+typedef struct noorle_buf {
+  char *ptr;
+  size_t len;
+} noorle_buf;
+
+// One finished submission: its tag and its envelope (release `result` with `noorle_buf_free`).
+typedef struct noorle_completion {
+  uint64_t tag;
+  struct noorle_buf result;
+} noorle_completion;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// Creates a client from a JSON configuration (the `ClientConfig` fields: `api_key`,
-// `api_key_file`, `profile`, `base_url`, `header_scheme`, `timeout`, `connect_timeout`,
-// `max_retries`, `retry_base_delay`, `retry_max_delay`, `env`, `env_vars`, `credentials_file`,
-// `docker_secret`, `reload_interval`, `sdk_language`; all optional; NULL or `{}` means "from the
-// environment").
+// Creates a client from a JSON configuration of `config_len` bytes (the `ClientConfig` fields:
+// `api_key`, `api_key_file`, `profile`, `base_url`, `header_scheme`, `timeout`,
+// `connect_timeout`, `max_retries`, `retry_base_delay`, `retry_max_delay`, `env`, `env_vars`,
+// `credentials_file`, `docker_secret`, `reload_interval`, `sdk_language`; all optional; NULL or
+// `{}` means "from the environment").
 //
 // On success stores the handle in `*out` and returns `{"ok": {"source": ..., "redacted": ...,
 // "base_url": ..., "warnings": [...]}}`; on failure stores NULL and returns `{"error": ...}`.
-// The returned string is never NULL unless memory is exhausted; free it with
-// `noorle_string_free`.
+// Free the result with `noorle_buf_free`.
 //
 // # Safety
-// `config_json` is NULL or a NUL-terminated string; `out` is NULL or points to writable storage
-// for one pointer.
-char *noorle_client_new(const char *config_json, struct noorle_client **out);
+// `config_json` is NULL or points to `config_len` readable bytes; `out` is NULL or points to
+// writable storage for one pointer.
+struct noorle_buf noorle_client_new(const char *config_json,
+                                    size_t config_len,
+                                    struct noorle_client **out);
 
 // Releases a client. NULL is ignored. No call may be using the client.
 //
@@ -50,27 +72,42 @@ char *noorle_client_new(const char *config_json, struct noorle_client **out);
 // `client` is NULL or a pointer returned by `noorle_client_new`, not yet freed.
 void noorle_client_free(struct noorle_client *client);
 
-// Runs one operation, blocking the calling thread until it finishes, and returns its envelope.
+// Runs one operation (`op_len` bytes of JSON), blocking the calling thread until it finishes,
+// and returns its envelope.
 //
-// `op_json` names the operation in `"op"`, e.g. `{"op": "whoami"}`,
+// The operation names itself in `"op"`, e.g. `{"op": "whoami"}`,
 // `{"op": "api_keys.create", "name": "ci"}`, `{"op": "parse_key", "key": "ak-..."}`.
-// `client` may be NULL for operations that need none (`version`, `parse_key`, `load_api_key`,
-// `auth_headers`). `cancel` may be NULL; cancelling it makes the call return
-// `{"error": {"kind": "cancelled", ...}}` promptly. Free the result with `noorle_string_free`.
+// `client` may be NULL for operations that need none (`version`, `operations`, `parse_key`,
+// `load_api_key`, `auth_headers`). `cancel` may be NULL; cancelling it makes the call return
+// `{"error": {"kind": "cancelled", ...}}` promptly. Free the result with `noorle_buf_free`.
 //
 // # Safety
-// `client` and `cancel` are NULL or live handles from this library; `op_json` is NULL or a
-// NUL-terminated string.
-char *noorle_call(const struct noorle_client *client,
-                  const char *op_json,
-                  const struct noorle_cancel *cancel);
+// `client` and `cancel` are NULL or live handles from this library; `op_json` is NULL or points
+// to `op_len` readable bytes.
+struct noorle_buf noorle_call(const struct noorle_client *client,
+                              const char *op_json,
+                              size_t op_len,
+                              const struct noorle_cancel *cancel);
 
-// Releases a string returned by this library (its bytes are zeroed first: envelopes may hold a
-// new key). NULL is ignored.
+// Validates a key (`key_len` bytes, exactly, no trimming; NULL with length 0 is the empty key)
+// with the core's rules, without a JSON round trip. A valid key returns an empty buffer (`ptr` NULL) and stores where its access id
+// lies within the key in `*access_id_start` and `*access_id_len` (either pointer may be NULL).
+// An invalid key returns the error envelope (`invalid_api_key`, with `code` and `position`,
+// never the secret). Free a non-empty result with `noorle_buf_free`.
 //
 // # Safety
-// `s` is NULL or a string returned by this library, not yet freed.
-void noorle_string_free(char *s);
+// `key` is NULL or points to `key_len` readable bytes; the out pointers are NULL or writable.
+struct noorle_buf noorle_parse_key(const char *key,
+                                   size_t key_len,
+                                   size_t *access_id_start,
+                                   size_t *access_id_len);
+
+// Releases a buffer returned by this library (its bytes are zeroed first: envelopes may hold a
+// new key). A buffer whose `ptr` is NULL is ignored.
+//
+// # Safety
+// `buf` is a buffer returned by this library, unchanged, not yet freed.
+void noorle_buf_free(struct noorle_buf buf);
 
 // Creates a cancellation token (NULL only if memory is exhausted).
 struct noorle_cancel *noorle_cancel_new(void);
@@ -88,25 +125,46 @@ void noorle_cancel_cancel(const struct noorle_cancel *cancel);
 // `cancel` is NULL or a pointer from `noorle_cancel_new`, not yet freed.
 void noorle_cancel_free(struct noorle_cancel *cancel);
 
-// Starts an operation that needs a client without blocking: the call runs on the library's
-// runtime, and its envelope is delivered, with `tag`, by `noorle_wait_completions`. Every
-// submission completes exactly once, failures included. `cancel` may be NULL; the client and
-// token may be freed once the completion has arrived (the call holds its own references).
+// Creates a completion queue (NULL only if memory is exhausted).
+struct noorle_queue *noorle_queue_new(void);
+
+// Releases a completion queue. NULL is ignored. Nobody may be waiting on it; calls still in
+// flight finish, and their answers are zeroed and dropped.
+//
+// # Safety
+// `queue` is NULL or a pointer from `noorle_queue_new`, not yet freed.
+void noorle_queue_free(struct noorle_queue *queue);
+
+// Starts an operation without blocking: the call runs on the library's runtime, and its
+// envelope is delivered, with `tag`, to `queue` (see `noorle_queue_wait`). Every submission
+// completes exactly once on its queue, failures included; a NULL `queue` is ignored (nowhere to
+// answer). Tags are the caller's, and only need to be unique within its queue. `cancel` may be
+// NULL; the client and token may be freed once the completion has arrived (the call holds its
+// own references).
 //
 // This is how a caller with many concurrent calls (Go's goroutines) avoids blocking one thread
 // per call in `noorle_call`.
 //
 // # Safety
-// As for `noorle_call`.
-void noorle_submit(const struct noorle_client *client,
+// `queue` is NULL or a live handle from `noorle_queue_new`; the rest as for `noorle_call`.
+void noorle_submit(const struct noorle_queue *queue,
+                   const struct noorle_client *client,
                    const char *op_json,
+                   size_t op_len,
                    const struct noorle_cancel *cancel,
                    uint64_t tag);
 
-// Waits up to `timeout_ms` for submitted calls to complete and returns every completion so far
-// as a JSON array `[{"tag": N, "result": <envelope>}, ...]`, or NULL when none arrived in
-// time. Free the result with `noorle_string_free`.
-char *noorle_wait_completions(uint32_t timeout_ms);
+// Waits up to `timeout_ms` for submissions to `queue` to complete, then moves up to `cap`
+// completions, oldest first, into `out` and returns how many (0 when none arrived in time).
+// Release each `result` with `noorle_buf_free`. Completions beyond `cap` wait for the next call.
+//
+// # Safety
+// `queue` is NULL or a live handle from `noorle_queue_new`; `out` is NULL or points to writable
+// storage for `cap` completions.
+size_t noorle_queue_wait(const struct noorle_queue *queue,
+                         uint32_t timeout_ms,
+                         struct noorle_completion *out,
+                         size_t cap);
 
 // The library's version, e.g. `0.1.0`: a static string, do not free it.
 const char *noorle_version(void);

@@ -38,14 +38,17 @@ static int field(const char *json, const char *name, char *out, size_t cap) {
     return 1;
 }
 
-/* Runs op and returns the envelope (caller frees with noorle_string_free). */
-static char *call(const noorle_client *c, const char *op) { return noorle_call(c, op, NULL); }
+/* A C string as the ABI's text arguments: pointer and length. */
+#define TEXT(s) (s), strlen(s)
+
+/* Runs op and returns the envelope (NUL-terminated text; caller frees with noorle_buf_free). */
+static noorle_buf call(const noorle_client *c, const char *op) { return noorle_call(c, TEXT(op), NULL); }
 
 /* Runs op, checks it succeeded, frees the envelope. */
 static void expect_ok(const noorle_client *c, const char *op, const char *what) {
-    char *env = call(c, op);
-    CHECK(has(env, "{\"ok\":"), what, env);
-    noorle_string_free(env);
+    noorle_buf env = call(c, op);
+    CHECK(has(env.ptr, "{\"ok\":"), what, env.ptr);
+    noorle_buf_free(env);
 }
 
 static noorle_client *client_for(const char *base, const char *key) {
@@ -55,10 +58,10 @@ static noorle_client *client_for(const char *base, const char *key) {
              "\"sdk_language\":\"c-smoke\"}",
              key, base);
     noorle_client *c = NULL;
-    char *env = noorle_client_new(cfg, &c);
+    noorle_buf env = noorle_client_new(TEXT(cfg), &c);
     memset(cfg, 0, sizeof cfg);
-    CHECK(c != NULL && has(env, "\"kind\":\"explicit\""), "client_new", env);
-    noorle_string_free(env);
+    CHECK(c != NULL && has(env.ptr, "\"kind\":\"explicit\""), "client_new", env.ptr);
+    noorle_buf_free(env);
     return c;
 }
 
@@ -81,9 +84,9 @@ struct canceller {
 static void *cancel_when_stalled(void *arg) {
     struct canceller *c = arg;
     for (int i = 0; i < 3000 && !c->seen; i++) {
-        char *env = call(c->client, c->log_op);
-        c->seen = has(env, "\"fault\":\"stall\"");
-        noorle_string_free(env);
+        noorle_buf env = call(c->client, c->log_op);
+        c->seen = has(env.ptr, "\"fault\":\"stall\"");
+        noorle_buf_free(env);
         if (!c->seen) usleep(10 * 1000); /* pause between polls */
     }
     noorle_cancel_cancel(c->token);
@@ -100,31 +103,41 @@ int main(void) {
     CHECK(strlen(noorle_version()) > 0, "version", noorle_version());
 
     /* Invalid input never crashes: each is an error envelope. */
-    char *env = noorle_call(NULL, NULL, NULL);
-    CHECK(has(env, "\"kind\":\"config\""), "NULL op", env);
-    noorle_string_free(env);
+    noorle_buf env = noorle_call(NULL, NULL, 0, NULL);
+    CHECK(has(env.ptr, "\"kind\":\"config\""), "NULL op", env.ptr);
+    noorle_buf_free(env);
     env = call(NULL, "{not json");
-    CHECK(has(env, "\"error\":"), "malformed JSON", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "\"error\":"), "malformed JSON", env.ptr);
+    noorle_buf_free(env);
     env = call(NULL, "{\"op\":\"no_such_op\"}");
-    CHECK(has(env, "\"error\":"), "unknown op", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "\"error\":"), "unknown op", env.ptr);
+    noorle_buf_free(env);
     env = call(NULL, "{\"op\":\"parse_key\",\"key\":\"\xff\"}");
-    CHECK(has(env, "UTF-8"), "non-UTF-8", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "UTF-8"), "non-UTF-8", env.ptr);
+    noorle_buf_free(env);
     env = call(NULL, "{\"op\":\"whoami\"}");
-    CHECK(has(env, "needs a client"), "client op without client", env);
-    noorle_string_free(env);
-    env = noorle_client_new("{\"env\":false}", NULL);
-    CHECK(has(env, "out is NULL"), "client_new out NULL", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "needs a client"), "client op without client", env.ptr);
+    noorle_buf_free(env);
+    env = noorle_client_new(TEXT("{\"env\":false}"), NULL);
+    CHECK(has(env.ptr, "out is NULL"), "client_new out NULL", env.ptr);
+    noorle_buf_free(env);
     noorle_client *none = (noorle_client *)1;
-    env = noorle_client_new("{\"env\":false,\"base_url\":\"http://127.0.0.1:9\"}", &none);
-    CHECK(none == NULL && has(env, "credentials_not_found"), "no key anywhere", env);
-    noorle_string_free(env);
+    env = noorle_client_new(TEXT("{\"env\":false,\"base_url\":\"http://127.0.0.1:9\"}"), &none);
+    CHECK(none == NULL && has(env.ptr, "credentials_not_found"), "no key anywhere", env.ptr);
+    noorle_buf_free(env);
     env = call(NULL, "{\"op\":\"parse_key\",\"key\":\"ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6\"}");
-    CHECK(has(env, "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***") && !has(env, "s9t0u1v2"), "parse_key redacts", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***") && !has(env.ptr, "s9t0u1v2"), "parse_key redacts", env.ptr);
+    noorle_buf_free(env);
+
+    /* The key check without JSON: the access id's place in the key, or the error envelope. */
+    const char *good = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
+    size_t id_at = 0, id_len = 0;
+    env = noorle_parse_key(TEXT(good), &id_at, &id_len);
+    CHECK(env.ptr == NULL && id_at == 3 && id_len == 32 && strncmp(good + id_at, "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4", 32) == 0,
+          "parse_key fast path", "(no envelope)");
+    env = noorle_parse_key(TEXT("Bearer ak-x"), NULL, NULL);
+    CHECK(has(env.ptr, "\"kind\":\"invalid_api_key\"") && env.ptr[env.len] == '\0', "parse_key fast path, invalid key", env.ptr);
+    noorle_buf_free(env);
 
     /* The management story with a service account of our own. */
     noorle_client *rc = client_for(base, root);
@@ -134,10 +147,10 @@ int main(void) {
              (long)getpid());
     env = call(rc, op);
     /* Object keys come sorted: the account's id is the first "id" after "service_account". */
-    const char *sa = env ? strstr(env, "\"service_account\":{") : NULL;
-    int got = sa && field(env, "key", key, sizeof key) && field(sa, "id", sa_id, sizeof sa_id);
+    const char *sa = env.ptr ? strstr(env.ptr, "\"service_account\":{") : NULL;
+    int got = sa && field(env.ptr, "key", key, sizeof key) && field(sa, "id", sa_id, sizeof sa_id);
     CHECK(got, "service_accounts.create", "(envelope not printed: it holds a key)");
-    noorle_string_free(env);
+    noorle_buf_free(env);
     if (!got) return 1;
     memcpy(access_id, key + 3, 32);
     access_id[32] = '\0';
@@ -146,37 +159,37 @@ int main(void) {
     memset(key, 0, sizeof key);
     if (!sc) return 1;
     env = call(sc, "{\"op\":\"whoami\"}");
-    CHECK(has(env, access_id) && has(env, "\"status\":\"active\""), "whoami", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, access_id) && has(env.ptr, "\"status\":\"active\""), "whoami", env.ptr);
+    noorle_buf_free(env);
     expect_ok(sc, "{\"op\":\"request\",\"method\":\"GET\",\"path\":\"/v1/agents\"}", "GET /v1/agents");
 
     snprintf(op, sizeof op, "{\"op\":\"service_accounts.create_key\",\"id\":\"%s\",\"name\":\"second\"}", sa_id);
     env = call(sc, op);
     char discard[256];
-    got = field(env, "id", key2_id, sizeof key2_id) && field(env, "key", discard, sizeof discard);
+    got = field(env.ptr, "id", key2_id, sizeof key2_id) && field(env.ptr, "key", discard, sizeof discard);
     memset(discard, 0, sizeof discard);
     CHECK(got, "create_key", "(envelope holds a key)");
-    noorle_string_free(env);
+    noorle_buf_free(env);
     snprintf(op, sizeof op, "{\"op\":\"service_accounts.list_keys\",\"id\":\"%s\",\"limit\":1}", sa_id);
     env = call(sc, op);
-    CHECK(has(env, "\"total\":2") && has(env, "\"next_offset\":1"), "list_keys page", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "\"total\":2") && has(env.ptr, "\"next_offset\":1"), "list_keys page", env.ptr);
+    noorle_buf_free(env);
     snprintf(op, sizeof op, "{\"op\":\"api_keys.revoke\",\"id\":\"%s\"}", key2_id);
     expect_ok(sc, op, "api_keys.revoke");
     snprintf(op, sizeof op, "{\"op\":\"api_keys.delete\",\"id\":\"%s\"}", key2_id);
     expect_ok(sc, op, "api_keys.delete");
     snprintf(op, sizeof op, "{\"op\":\"api_keys.get\",\"id\":\"%s\"}", key2_id);
     env = call(sc, op);
-    CHECK(has(env, "\"kind\":\"not_found\"") && has(env, "\"status\":404") && has(env, "req_"), "404 envelope", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "\"kind\":\"not_found\"") && has(env.ptr, "\"status\":404") && has(env.ptr, "req_"), "404 envelope", env.ptr);
+    noorle_buf_free(env);
 
     /* A token cancelled before the call (nothing is sent), then one cancelled from another thread
      * once the server holds the request (the server stalls it 10 s). */
     noorle_cancel *tok = noorle_cancel_new();
     noorle_cancel_cancel(tok);
-    env = noorle_call(sc, "{\"op\":\"whoami\"}", tok);
-    CHECK(has(env, "\"kind\":\"cancelled\""), "cancelled before the call", env);
-    noorle_string_free(env);
+    env = noorle_call(sc, TEXT("{\"op\":\"whoami\"}"), tok);
+    CHECK(has(env.ptr, "\"kind\":\"cancelled\""), "cancelled before the call", env.ptr);
+    noorle_buf_free(env);
     noorle_cancel_free(tok);
 
     snprintf(op, sizeof op,
@@ -192,29 +205,48 @@ int main(void) {
     struct canceller cc = {sc, log_op, noorle_cancel_new(), 0};
     pthread_t th;
     pthread_create(&th, NULL, cancel_when_stalled, &cc);
-    env = noorle_call(sc, "{\"op\":\"whoami\"}", cc.token);
+    env = noorle_call(sc, TEXT("{\"op\":\"whoami\"}"), cc.token);
     pthread_join(th, NULL);
-    CHECK(cc.seen && has(env, "\"kind\":\"cancelled\""), "cancelled mid-request", env);
-    noorle_string_free(env);
+    CHECK(cc.seen && has(env.ptr, "\"kind\":\"cancelled\""), "cancelled mid-request", env.ptr);
+    noorle_buf_free(env);
     noorle_cancel_free(cc.token);
     /* The server saw the first whoami (answered) and the stalled one, still unanswered when the
      * call returned: the cancellation ended it, not an answer. The pre-cancelled call sent nothing. */
     env = call(sc, log_op);
-    CHECK(count(env, "\"path\":\"/v1/api-keys/self\"") == 2 && count(env, "\"status\":null") == 1 &&
-              count(env, "\"fault\":\"stall\"") == 1,
-          "request log: one answered whoami, one stalled and cancelled", env);
-    noorle_string_free(env);
+    CHECK(count(env.ptr, "\"path\":\"/v1/api-keys/self\"") == 2 && count(env.ptr, "\"status\":null") == 1 &&
+              count(env.ptr, "\"fault\":\"stall\"") == 1,
+          "request log: one answered whoami, one stalled and cancelled", env.ptr);
+    noorle_buf_free(env);
+
+    /* Two users of the library in one process, each with its own completion queue and the same
+     * tag: each queue hands back only its own call's answer. */
+    noorle_queue *qa = noorle_queue_new(), *qb = noorle_queue_new();
+    noorle_submit(qa, sc, TEXT("{\"op\":\"whoami\"}"), NULL, 1);
+    noorle_submit(qb, sc, TEXT("{\"op\":\"version\"}"), NULL, 1);
+    noorle_completion done[4];
+    size_t nb = noorle_queue_wait(qb, 60000, done, 4);
+    CHECK(nb == 1 && done[0].tag == 1 && has(done[0].result.ptr, "\"version\":"), "queue b: its own answer",
+          nb ? done[0].result.ptr : "(nothing)");
+    for (size_t i = 0; i < nb; i++) noorle_buf_free(done[i].result);
+    size_t na = noorle_queue_wait(qa, 60000, done, 4);
+    CHECK(na == 1 && done[0].tag == 1 && has(done[0].result.ptr, access_id), "queue a: its own answer",
+          na ? done[0].result.ptr : "(nothing)");
+    for (size_t i = 0; i < na; i++) noorle_buf_free(done[i].result);
+    CHECK(noorle_queue_wait(qa, 0, done, 4) == 0 && noorle_queue_wait(qb, 0, done, 4) == 0, "queues drained", "");
+    noorle_queue_free(qa);
+    noorle_queue_free(qb);
 
     snprintf(op, sizeof op, "{\"op\":\"service_accounts.delete\",\"id\":\"%s\"}", sa_id);
     expect_ok(rc, op, "service_accounts.delete");
     env = call(sc, "{\"op\":\"whoami\"}");
-    CHECK(has(env, "\"kind\":\"authentication\"") && has(env, "\"status\":401"), "key of a deleted account: 401", env);
-    noorle_string_free(env);
+    CHECK(has(env.ptr, "\"kind\":\"authentication\"") && has(env.ptr, "\"status\":401"), "key of a deleted account: 401", env.ptr);
+    noorle_buf_free(env);
 
     noorle_client_free(sc);
     noorle_client_free(rc);
     noorle_client_free(NULL);
-    noorle_string_free(NULL);
+    noorle_buf_free((noorle_buf){NULL, 0});
+    noorle_queue_free(NULL);
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
 }

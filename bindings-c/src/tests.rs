@@ -1,26 +1,26 @@
 //! Envelope, NULL and invalid-input handling of the C ABI (no server needed; the C smoke test in
 //! `smoke/` covers the network path under valgrind).
 
+use std::ffi::CStr;
+
 use super::*;
 
 const KEY: &str = "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4s9t0u1v2w3x4y5z6";
 const SECRET: &str = "s9t0u1v2w3x4y5z6";
 
-/// Takes ownership of an envelope string and decodes it.
-fn take(p: *mut c_char) -> Value {
-    assert!(!p.is_null(), "envelope is NULL");
-    // SAFETY: `p` came from this library and is freed right after.
-    let text = unsafe { CStr::from_ptr(p) }
-        .to_str()
-        .map(str::to_owned)
-        .unwrap_or_default();
-    unsafe { noorle_string_free(p) };
+/// Takes ownership of an envelope buffer and decodes it.
+fn take(b: NoorleBuf) -> Value {
+    assert!(!b.ptr.is_null(), "envelope is NULL");
+    // SAFETY: `b` came from this library (len bytes and a NUL) and is freed right after.
+    let bytes = unsafe { std::slice::from_raw_parts(b.ptr.cast::<u8>(), b.len + 1) };
+    assert_eq!(bytes[b.len], 0, "a buffer ends with a NUL past its length");
+    let text = String::from_utf8_lossy(&bytes[..b.len]).into_owned();
+    unsafe { noorle_buf_free(b) };
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 fn call(client: *const NoorleClient, op: &str) -> Value {
-    let op = CString::new(op).unwrap_or_default();
-    take(unsafe { noorle_call(client, op.as_ptr(), ptr::null()) })
+    take(unsafe { noorle_call(client, op.as_ptr().cast(), op.len(), ptr::null()) })
 }
 
 fn error_kind(v: &Value) -> &str {
@@ -28,9 +28,8 @@ fn error_kind(v: &Value) -> &str {
 }
 
 fn new_client(config: &str) -> (*mut NoorleClient, Value) {
-    let config = CString::new(config).unwrap_or_default();
     let mut out: *mut NoorleClient = ptr::null_mut();
-    let env = take(unsafe { noorle_client_new(config.as_ptr(), &mut out) });
+    let env = take(unsafe { noorle_client_new(config.as_ptr().cast(), config.len(), &mut out) });
     (out, env)
 }
 
@@ -75,14 +74,14 @@ fn invalid_key_is_an_error_envelope_without_the_secret() {
 
 #[test]
 fn null_arguments_are_error_envelopes() {
-    let v = take(unsafe { noorle_call(ptr::null(), ptr::null(), ptr::null()) });
+    let v = take(unsafe { noorle_call(ptr::null(), ptr::null(), 0, ptr::null()) });
     assert_eq!(error_kind(&v), "config");
     assert!(v["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("op_json is NULL")));
 
-    let cfg = CString::new("{}").unwrap_or_default();
-    let v = take(unsafe { noorle_client_new(cfg.as_ptr(), ptr::null_mut()) });
+    let cfg = "{}";
+    let v = take(unsafe { noorle_client_new(cfg.as_ptr().cast(), cfg.len(), ptr::null_mut()) });
     assert!(v["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("out is NULL")));
@@ -92,14 +91,18 @@ fn null_arguments_are_error_envelopes() {
         noorle_client_free(ptr::null_mut());
         noorle_cancel_free(ptr::null_mut());
         noorle_cancel_cancel(ptr::null());
-        noorle_string_free(ptr::null_mut());
+        noorle_buf_free(NoorleBuf::EMPTY);
+        noorle_queue_free(ptr::null_mut());
+        noorle_submit(ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 1);
+        assert_eq!(noorle_queue_wait(ptr::null(), 0, ptr::null_mut(), 8), 0);
     }
 }
 
 #[test]
 fn non_utf8_input_is_an_error_envelope() {
-    let bytes = b"{\"op\":\"parse_key\",\"key\":\"\xff\xfe\"}\0";
-    let v = take(unsafe { noorle_call(ptr::null(), bytes.as_ptr().cast(), ptr::null()) });
+    let bytes = b"{\"op\":\"parse_key\",\"key\":\"\xff\xfe\"}";
+    let v =
+        take(unsafe { noorle_call(ptr::null(), bytes.as_ptr().cast(), bytes.len(), ptr::null()) });
     assert_eq!(error_kind(&v), "config");
     assert!(v["error"]["message"]
         .as_str()
@@ -177,8 +180,8 @@ fn a_cancelled_token_stops_the_call() {
     assert!(!client.is_null(), "{v}");
     let cancel = noorle_cancel_new();
     unsafe { noorle_cancel_cancel(cancel) };
-    let op = CString::new(r#"{"op":"whoami"}"#).unwrap_or_default();
-    let v = take(unsafe { noorle_call(client, op.as_ptr(), cancel) });
+    let op = r#"{"op":"whoami"}"#;
+    let v = take(unsafe { noorle_call(client, op.as_ptr().cast(), op.len(), cancel) });
     assert_eq!(error_kind(&v), "cancelled");
     unsafe {
         noorle_cancel_free(cancel);
@@ -238,9 +241,9 @@ fn header_is_current() {
     );
 }
 
-/// Collects completions until every tag of `tags` has arrived (one test only uses the global
-/// queue, so none is lost to another test). Every completion is kept, duplicates included.
-fn completions(tags: &[u64]) -> Vec<(u64, Value)> {
+/// Collects completions from `queue` until every tag of `tags` has arrived. Every completion is
+/// kept, duplicates included.
+fn completions(queue: *const NoorleQueue, tags: &[u64]) -> Vec<(u64, Value)> {
     let mut got: Vec<(u64, Value)> = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !tags.iter().all(|t| got.iter().any(|(g, _)| g == t)) {
@@ -248,40 +251,48 @@ fn completions(tags: &[u64]) -> Vec<(u64, Value)> {
             std::time::Instant::now() < deadline,
             "completions missing; got {got:?}"
         );
-        let p = noorle_wait_completions(100);
-        if p.is_null() {
-            continue;
-        }
-        for c in take(p).as_array().cloned().unwrap_or_default() {
-            got.push((c["tag"].as_u64().unwrap_or(u64::MAX), c["result"].clone()));
+        let mut out: Vec<NoorleCompletion> = Vec::with_capacity(4);
+        let n = unsafe { noorle_queue_wait(queue, 100, out.as_mut_ptr(), 4) };
+        assert!(n <= 4);
+        // SAFETY: noorle_queue_wait wrote the first n.
+        unsafe { out.set_len(n) };
+        for c in out {
+            got.push((c.tag, take(c.result)));
         }
     }
     got
+}
+
+fn submit(
+    queue: *const NoorleQueue,
+    client: *const NoorleClient,
+    op: &str,
+    cancel: *const NoorleCancel,
+    tag: u64,
+) {
+    unsafe { noorle_submit(queue, client, op.as_ptr().cast(), op.len(), cancel, tag) };
 }
 
 #[test]
 fn submitted_calls_complete_once_each_with_their_tag() {
     let (client, v) = new_client(&offline_config());
     assert!(!client.is_null(), "{v}");
-    let whoami = CString::new(r#"{"op":"whoami"}"#).unwrap_or_default();
-    let parse =
-        CString::new(json!({"op": "parse_key", "key": KEY}).to_string()).unwrap_or_default();
-    let bad = CString::new("{not json").unwrap_or_default();
-    let version = CString::new(r#"{"op":"version"}"#).unwrap_or_default();
+    let queue = noorle_queue_new();
+    assert!(!queue.is_null());
+    let whoami = r#"{"op":"whoami"}"#;
+    let parse = json!({"op": "parse_key", "key": KEY}).to_string();
     let cancel = noorle_cancel_new();
-    unsafe {
-        noorle_cancel_cancel(cancel);
-        noorle_submit(client, whoami.as_ptr(), ptr::null(), 101); // connection refused
-        noorle_submit(client, parse.as_ptr(), ptr::null(), 102); // a static op works too
-        noorle_submit(client, bad.as_ptr(), ptr::null(), 103);
-        noorle_submit(ptr::null(), whoami.as_ptr(), ptr::null(), 104);
-        noorle_submit(client, whoami.as_ptr(), cancel, 105);
-    }
-    let mut got = completions(&[101, 102, 103, 104, 105]);
+    unsafe { noorle_cancel_cancel(cancel) };
+    submit(queue, client, whoami, ptr::null(), 101); // connection refused
+    submit(queue, client, &parse, ptr::null(), 102); // a static op works too
+    submit(queue, client, "{not json", ptr::null(), 103);
+    submit(queue, ptr::null(), whoami, ptr::null(), 104);
+    submit(queue, client, whoami, cancel, 105);
+    let mut got = completions(queue, &[101, 102, 103, 104, 105]);
     // A marker submitted after all five completed: anything still owed to the queue (a second
     // completion of one of them) would arrive by the time the marker does.
-    unsafe { noorle_submit(client, version.as_ptr(), ptr::null(), 106) };
-    got.extend(completions(&[106]));
+    submit(queue, client, r#"{"op":"version"}"#, ptr::null(), 106);
+    got.extend(completions(queue, &[106]));
     let tags: Vec<u64> = got.iter().map(|(t, _)| *t).collect();
     let mut sorted = tags.clone();
     sorted.sort_unstable();
@@ -308,6 +319,79 @@ fn submitted_calls_complete_once_each_with_their_tag() {
     assert!(!got.iter().any(|(_, v)| v.to_string().contains(SECRET)));
     unsafe {
         noorle_cancel_free(cancel);
+        noorle_queue_free(queue);
         noorle_client_free(client);
     }
+}
+
+#[test]
+fn two_queues_never_mix_their_completions_even_with_the_same_tags() {
+    let (client, v) = new_client(&offline_config());
+    assert!(!client.is_null(), "{v}");
+    let (a, b) = (noorle_queue_new(), noorle_queue_new());
+    let parse = json!({"op": "parse_key", "key": KEY}).to_string();
+    submit(a, client, r#"{"op":"version"}"#, ptr::null(), 1);
+    submit(b, client, &parse, ptr::null(), 1);
+    submit(b, client, r#"{"op":"operations"}"#, ptr::null(), 2);
+    let got_b = completions(b, &[1, 2]);
+    let got_a = completions(a, &[1]);
+    assert_eq!(got_a.len(), 1, "{got_a:?}");
+    assert_eq!(got_a[0].1["ok"]["version"], noorle::VERSION, "{got_a:?}");
+    assert_eq!(got_b.len(), 2, "{got_b:?}");
+    let b1 = got_b.iter().find(|(t, _)| *t == 1).map(|(_, v)| v.clone());
+    assert_eq!(
+        b1.unwrap_or_default()["ok"]["access_id"],
+        "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4"
+    );
+    // Nothing left over on either queue.
+    let mut out: Vec<NoorleCompletion> = Vec::with_capacity(1);
+    assert_eq!(unsafe { noorle_queue_wait(a, 0, out.as_mut_ptr(), 1) }, 0);
+    assert_eq!(unsafe { noorle_queue_wait(b, 0, out.as_mut_ptr(), 1) }, 0);
+    unsafe {
+        noorle_queue_free(a);
+        noorle_queue_free(b);
+        noorle_client_free(client);
+    }
+}
+
+#[test]
+fn a_queue_freed_with_calls_in_flight_drops_their_answers() {
+    let (client, v) = new_client(&offline_config());
+    assert!(!client.is_null(), "{v}");
+    let queue = noorle_queue_new();
+    submit(queue, client, r#"{"op":"whoami"}"#, ptr::null(), 1);
+    unsafe {
+        noorle_queue_free(queue);
+        noorle_client_free(client);
+    }
+}
+
+#[test]
+fn parse_key_fast_path_gives_the_access_id_or_the_error() {
+    let (mut start, mut len) = (usize::MAX, usize::MAX);
+    let b = unsafe { noorle_parse_key(KEY.as_ptr().cast(), KEY.len(), &mut start, &mut len) };
+    assert!(
+        b.ptr.is_null() && b.len == 0,
+        "a valid key answers an empty buffer"
+    );
+    assert_eq!(&KEY[start..start + len], "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4");
+
+    let bad = format!("Bearer {KEY}");
+    let v = take(unsafe { noorle_parse_key(bad.as_ptr().cast(), bad.len(), &mut start, &mut len) });
+    assert_eq!(error_kind(&v), "invalid_api_key");
+    assert_eq!(v["error"]["code"], "scheme_prefix");
+    assert!(!v.to_string().contains(SECRET), "{v}");
+
+    // The empty key is an invalid key, not a missing argument.
+    let v = take(unsafe { noorle_parse_key(ptr::null(), 0, ptr::null_mut(), ptr::null_mut()) });
+    assert_eq!(error_kind(&v), "invalid_api_key", "{v}");
+    let v = take(unsafe {
+        noorle_parse_key(
+            b"\xffak".as_ptr().cast(),
+            3,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    });
+    assert_eq!(error_kind(&v), "config", "{v}");
 }

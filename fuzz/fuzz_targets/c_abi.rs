@@ -3,7 +3,6 @@
 //! client configuration. Every answer must be an envelope, never an internal error, never NULL.
 #![no_main]
 
-use std::ffi::{c_char, CStr, CString};
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -31,20 +30,23 @@ fn client() -> *const ffi::NoorleClient {
     static CLIENT: OnceLock<Shared> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            let config = CString::new(CLIENT_CONFIG).unwrap();
             let mut out = ptr::null_mut();
-            let answer = take(unsafe { ffi::noorle_client_new(config.as_ptr(), &mut out) });
+            let answer = take(unsafe {
+                ffi::noorle_client_new(CLIENT_CONFIG.as_ptr().cast(), CLIENT_CONFIG.len(), &mut out)
+            });
             assert!(!out.is_null(), "cannot create the fuzzing client: {answer}");
             Shared(out)
         })
         .0
 }
 
-/// Copies and frees a string from the library.
-fn take(s: *mut c_char) -> String {
-    assert!(!s.is_null(), "the library returned NULL");
-    let text = unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
-    unsafe { ffi::noorle_string_free(s) };
+/// Copies and frees a buffer from the library (its length, then the NUL past it).
+fn take(b: ffi::NoorleBuf) -> String {
+    assert!(!b.ptr.is_null(), "the library returned NULL");
+    let bytes = unsafe { std::slice::from_raw_parts(b.ptr.cast::<u8>(), b.len + 1) };
+    assert_eq!(bytes[b.len], 0, "no NUL past the buffer's length");
+    let text = String::from_utf8_lossy(&bytes[..b.len]).into_owned();
+    unsafe { ffi::noorle_buf_free(b) };
     text
 }
 
@@ -69,11 +71,9 @@ fn envelope(what: &str, text: &str) -> Result<Value, Value> {
 fuzz_target!(|data: &[u8]| {
     sandbox();
     let secrets = Secrets::of(data);
-    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    let text = CString::new(&data[..end]).unwrap();
-    let parsed = std::str::from_utf8(&data[..end])
-        .ok()
-        .map(Operation::from_json);
+    // Any bytes, NULs included: the text crosses as pointer and length.
+    let text = data;
+    let parsed = std::str::from_utf8(text).ok().map(Operation::from_json);
     // These answer with the key itself, by design.
     let answers_with_key = matches!(
         parsed,
@@ -88,32 +88,44 @@ fuzz_target!(|data: &[u8]| {
     };
 
     // Without a client.
-    let answer = take(unsafe { ffi::noorle_call(ptr::null(), text.as_ptr(), ptr::null()) });
+    let (p, n) = (text.as_ptr().cast(), text.len());
+    let answer = take(unsafe { ffi::noorle_call(ptr::null(), p, n, ptr::null()) });
     check("noorle_call", &answer);
+
+    // As a key for the check without JSON: valid (nothing to free) or an error envelope.
+    let (mut at, mut len) = (0usize, 0usize);
+    let b = unsafe { ffi::noorle_parse_key(p, n, &mut at, &mut len) };
+    if b.ptr.is_null() {
+        assert!(at + len <= n, "access id outside the key");
+    } else {
+        let answer = take(b);
+        envelope("noorle_parse_key", &answer).expect_err("noorle_parse_key: ok envelope");
+        secrets.assert_absent("noorle_parse_key", &answer);
+    }
 
     if let Some(Ok(op)) = &parsed {
         if op.needs_client() {
             let c = client();
-            let answer = take(unsafe { ffi::noorle_call(c, text.as_ptr(), ptr::null()) });
+            let answer = take(unsafe { ffi::noorle_call(c, p, n, ptr::null()) });
             check("noorle_call with a client", &answer);
 
             let cancel = ffi::noorle_cancel_new();
             assert!(!cancel.is_null());
             unsafe { ffi::noorle_cancel_cancel(cancel) };
-            let answer = take(unsafe { ffi::noorle_call(c, text.as_ptr(), cancel) });
+            let answer = take(unsafe { ffi::noorle_call(c, p, n, cancel) });
             let err =
                 envelope("cancelled noorle_call", &answer).expect_err("a cancelled call succeeded");
             assert_eq!(err["kind"], "cancelled", "a cancelled call: {answer}");
             unsafe { ffi::noorle_cancel_free(cancel) };
 
-            let answer = submitted(c, &text);
+            let answer = submitted(c, text);
             check("noorle_submit", &answer);
         }
     }
 
     // As a client configuration: created and freed, never used (its server could be anywhere).
     let mut out = ptr::null_mut();
-    let answer = take(unsafe { ffi::noorle_client_new(text.as_ptr(), &mut out) });
+    let answer = take(unsafe { ffi::noorle_client_new(p, n, &mut out) });
     match envelope("noorle_client_new", &answer) {
         Ok(info) => {
             assert!(!out.is_null(), "ok without a client: {answer}");
@@ -130,20 +142,18 @@ fuzz_target!(|data: &[u8]| {
     unsafe { ffi::noorle_client_free(out) };
 });
 
-/// Submits `op` and waits for its completion; completions of earlier inputs cannot be pending
-/// (each input waits for its own), so the one that arrives is this one.
-fn submitted(c: *const ffi::NoorleClient, op: &CString) -> String {
+/// Submits `op` to a queue of its own and waits for its one completion.
+fn submitted(c: *const ffi::NoorleClient, op: &[u8]) -> String {
     const TAG: u64 = 7;
-    unsafe { ffi::noorle_submit(c, op.as_ptr(), ptr::null(), TAG) };
-    let p = ffi::noorle_wait_completions(10_000);
-    assert!(!p.is_null(), "a submission did not complete within 10 s");
-    let batch = take(p);
-    let v: Value = serde_json::from_str(&batch)
-        .unwrap_or_else(|e| panic!("completions not JSON ({e}): {batch}"));
-    let items = v
-        .as_array()
-        .unwrap_or_else(|| panic!("completions not an array: {batch}"));
-    assert_eq!(items.len(), 1, "one submission, completions: {batch}");
-    assert_eq!(items[0]["tag"], TAG, "{batch}");
-    items[0]["result"].to_string()
+    let queue = ffi::noorle_queue_new();
+    assert!(!queue.is_null());
+    unsafe { ffi::noorle_submit(queue, c, op.as_ptr().cast(), op.len(), ptr::null(), TAG) };
+    let mut out: Vec<ffi::NoorleCompletion> = Vec::with_capacity(2);
+    let n = unsafe { ffi::noorle_queue_wait(queue, 10_000, out.as_mut_ptr(), 2) };
+    assert_eq!(n, 1, "one submission, {n} completions within 10 s");
+    unsafe { out.set_len(n) };
+    let c = out.pop().unwrap();
+    assert_eq!(c.tag, TAG);
+    unsafe { ffi::noorle_queue_free(queue) };
+    take(c.result)
 }

@@ -1,6 +1,9 @@
-// Throughput of client.Whoami against net/http doing the same GET with the header set, on the
-// local server, 64 goroutines, in the same run. Rounds alternate (sdk, net/http, sdk, ...) so
-// drift on the machine hits both; the medians of the rounds are compared.
+// Throughput and client CPU per call of client.Whoami against net/http doing the same GET with the
+// header set, on the local server, 64 goroutines, in the same run. Rounds alternate (sdk,
+// net/http, sdk, ...) so drift on the machine hits both; the medians of the rounds are compared.
+// CPU per call is this process's user+system time (every thread, the library's included) over
+// the round, divided by its calls: the server's share of the two cores does not enter it.
+// Also: the resident memory an idle client adds, and RSS across 10,000 calls.
 package main
 
 import (
@@ -12,8 +15,11 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	noorle "github.com/noorle/noorle-sdk/bindings-go"
@@ -24,9 +30,41 @@ type record struct {
 	Status string `json:"status"`
 }
 
-// run calls do from workers goroutines for d and returns requests per second and per-request
-// latencies.
-func run(workers int, d time.Duration, do func() error) (float64, []time.Duration) {
+// cpuTime is the user+system time of this process so far, all threads.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rssKiB is the resident set from /proc (it sees the Rust side's memory too).
+func rssKiB() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	pages, _ := strconv.ParseInt(strings.Fields(string(b))[1], 10, 64)
+	return pages * int64(os.Getpagesize()) / 1024
+}
+
+type round struct {
+	rps    float64
+	cpuPer time.Duration // client CPU per call
+	lat    []time.Duration
+}
+
+// measure is run with the process's CPU time taken around it.
+func measure(workers int, d time.Duration, do func() error) round {
+	c0 := cpuTime()
+	rps, calls, lat := run(workers, d, do)
+	return round{rps: rps, cpuPer: (cpuTime() - c0) / time.Duration(max(calls, 1)), lat: lat}
+}
+
+// run calls do from workers goroutines for d and returns requests per second, the number of
+// calls and per-request latencies.
+func run(workers int, d time.Duration, do func() error) (float64, int64, []time.Duration) {
 	var n atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -53,7 +91,7 @@ func run(workers int, d time.Duration, do func() error) (float64, []time.Duratio
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), lat
+	return float64(n.Load()) / time.Since(start).Seconds(), n.Load(), lat
 }
 
 func median[T int64 | float64 | time.Duration](xs []T) T {
@@ -78,12 +116,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "run under scripts/with-devserver (NOORLE_BASE_URL / NOORLE_DEV_ROOT_KEY unset)")
 		os.Exit(2)
 	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("load average at start: %s\n", strings.TrimSpace(string(load)))
 	ctx := context.Background()
+	rss0 := rssKiB()
 	admin, err := noorle.NewClient(noorle.WithAPIKey(root), noorle.WithBaseURL(base), noorle.WithoutEnvironment())
 	if err != nil {
 		panic(err)
 	}
 	defer admin.Close()
+	idleKiB := rssKiB() - rss0
 	sa, err := admin.ServiceAccounts.Create(ctx, noorle.CreateServiceAccountParams{Name: fmt.Sprintf("bench-go-%d", time.Now().UnixNano())})
 	if err != nil {
 		panic(err)
@@ -137,21 +179,43 @@ func main() {
 	run(*workers, 500*time.Millisecond, sdk)
 	run(*workers, 500*time.Millisecond, plain)
 
-	var sdkRPS, httpRPS []float64
-	var sdkLat, httpLat []time.Duration
-	for i := 0; i < *rounds; i++ {
-		r, l := run(*workers, *dur, sdk)
-		sdkRPS, sdkLat = append(sdkRPS, r), append(sdkLat, l...)
-		r, l = run(*workers, *dur, plain)
-		httpRPS, httpLat = append(httpRPS, r), append(httpLat, l...)
-		fmt.Printf("round %d: sdk %.0f req/s, net/http %.0f req/s\n", i+1, sdkRPS[i], httpRPS[i])
+	// RSS across 10,000 calls, after the warm-up: flat means no per-call growth.
+	rssBefore := rssKiB()
+	for i := 0; i < 10_000; i++ {
+		if err := sdk(); err != nil {
+			panic(err)
+		}
 	}
-	ms, mh := median(sdkRPS), median(httpRPS)
+	runtime.GC()
+	rssAfter := rssKiB()
+
+	var sdkR, httpR []round
+	for i := 0; i < *rounds; i++ {
+		sdkR = append(sdkR, measure(*workers, *dur, sdk))
+		httpR = append(httpR, measure(*workers, *dur, plain))
+		fmt.Printf("round %d: sdk %.0f req/s %.1f µs CPU/call, net/http %.0f req/s %.1f µs CPU/call\n", i+1,
+			sdkR[i].rps, us(sdkR[i].cpuPer), httpR[i].rps, us(httpR[i].cpuPer))
+	}
+	summary := func(rs []round) (rps float64, cpu time.Duration, lat []time.Duration) {
+		var rpss []float64
+		var cpus []time.Duration
+		for _, r := range rs {
+			rpss, cpus, lat = append(rpss, r.rps), append(cpus, r.cpuPer), append(lat, r.lat...)
+		}
+		return median(rpss), median(cpus), lat
+	}
+	ms, cs, ls := summary(sdkR)
+	mh, ch, lh := summary(httpR)
 	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d goroutines, %d rounds of %s each\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), *workers, *rounds, *dur)
-	fmt.Println("| client | median req/s | p50 latency | p99 latency |")
-	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| noorle Go SDK `client.Whoami` | %.0f | %v | %v |\n", ms, pct(sdkLat, 0.5).Round(time.Microsecond), pct(sdkLat, 0.99).Round(time.Microsecond))
-	fmt.Printf("| net/http GET + X-API-Key + JSON decode | %.0f | %v | %v |\n", mh, pct(httpLat, 0.5).Round(time.Microsecond), pct(httpLat, 0.99).Round(time.Microsecond))
-	fmt.Printf("\nratio sdk / net/http (medians): %.2fx (goal >= 0.9x)\n", ms/mh)
+	fmt.Println("| client | median req/s | median CPU/call | p50 latency | p99 latency |")
+	fmt.Println("|---|---|---|---|---|")
+	fmt.Printf("| noorle Go SDK `client.Whoami` | %.0f | %.1f µs | %v | %v |\n", ms, us(cs), pct(ls, 0.5).Round(time.Microsecond), pct(ls, 0.99).Round(time.Microsecond))
+	fmt.Printf("| net/http GET + X-API-Key + JSON decode | %.0f | %.1f µs | %v | %v |\n", mh, us(ch), pct(lh, 0.5).Round(time.Microsecond), pct(lh, 0.99).Round(time.Microsecond))
+	fmt.Printf("\nthroughput sdk / net/http (medians): %.2fx (goal >= 0.9x)\n", ms/mh)
+	fmt.Printf("CPU per call sdk / net/http (medians): %.2fx (goal <= 1.2x)\n", float64(cs)/float64(ch))
+	fmt.Printf("idle client (NewClient, no call yet): +%d KiB RSS (goal <= 2048)\n", idleKiB)
+	fmt.Printf("10,000 calls after warm-up: RSS %d -> %d KiB (%+d KiB)\n", rssBefore, rssAfter, rssAfter-rssBefore)
 }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
