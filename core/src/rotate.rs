@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::filelock::lock_beside;
 use crate::key::ApiKey;
-use crate::load::write_key_file;
+use crate::load::{read_key_file, write_key_file};
 use crate::models::{ApiKeyRecord, RotateApiKey};
 use crate::timestamp::Timestamp;
 
@@ -79,8 +79,8 @@ impl Client {
     ///
     /// With `if_older_than`, the key is rotated only when it is at least that old; the
     /// decision is taken again under an exclusive lock on `<path>.lock`, after re-reading
-    /// `path`: when another run has meanwhile put a key there that is younger, that key is
-    /// reported as the one in use and nothing is rotated. Two runs at once on one host thus
+    /// `path`: when another run has meanwhile put there the key's successor (`rotated_from`),
+    /// younger than that, it is reported as the key in use and nothing is rotated. Two runs at once on one host thus
     /// make one rotation and leave one key.
     pub async fn rotate_key_file(&self, params: &RotateKeyFile) -> Result<RotationReport> {
         if params.grace > MAX_GRACE {
@@ -117,12 +117,12 @@ impl Client {
                 source: Box::new(e),
                 note: "nothing was changed".into(),
             })?;
-        // Another run may have rotated while this one waited for the lock: a different, working
-        // key in the file that is not yet due is the one to keep.
+        // Another run may have rotated while this one waited for the lock: a working key in the
+        // file that replaced this one and is not yet due is the one to keep.
         if let Some(current) = read_key(&params.path).filter(|k| k.access_id() != record.id) {
             if let Ok(me) = self.with_api_key(current).whoami().await {
                 let age = age_of(&me);
-                if age < threshold {
+                if me.rotated_from.as_deref() == Some(record.id.as_str()) && age < threshold {
                     return Ok(not_due(&me, age, params));
                 }
             }
@@ -222,8 +222,7 @@ fn not_due(record: &ApiKeyRecord, age: Duration, params: &RotateKeyFile) -> Rota
     }
 }
 
-/// The key in `path`, if it holds one.
+/// The key in `path`, if it holds one (read with the loader's checks: bounded, a regular file).
 fn read_key(path: &std::path::Path) -> Option<ApiKey> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).ok()?);
-    ApiKey::parse_loaded(&text).ok()
+    read_key_file(path, &mut Vec::new()).ok()
 }
