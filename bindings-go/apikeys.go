@@ -5,6 +5,7 @@ package noorle
 import (
 	"context"
 	"iter"
+	"time"
 	"unicode/utf8"
 )
 
@@ -109,23 +110,29 @@ func (s *APIKeysService) Rotate(ctx context.Context, id string, p RotateAPIKeyPa
 
 // RotateFile rotates a key with a grace period, writes the new key to p.Path atomically (temp
 // file, fsync, rename, mode 0600), checks it with Whoami and reports both keys redacted. A failed
-// step is an *Error naming the step and saying what still works.
+// step is an *Error naming the step and saying what still works. With p.IfOlderThan it rotates
+// only when due, so it is safe at every start-up and from cron.
 func (s *APIKeysService) RotateFile(ctx context.Context, p RotateFileParams, opts ...CallOption) (*RotationReport, error) {
 	// encoding/json would replace bad bytes with U+FFFD and the key would go to another file.
 	if !utf8.ValidString(p.Path) || !utf8.ValidString(p.ID) {
 		return nil, &Error{Kind: KindConfig, Message: "the key file path or key id is not valid UTF-8"}
 	}
 	op := struct {
-		Op    string `json:"op"`
-		Path  string `json:"path"`
-		ID    string `json:"id,omitempty"`
-		Grace int64  `json:"grace_period_seconds"`
-	}{"api_keys.rotate_file", p.Path, p.ID, int64(p.GracePeriod.Seconds())}
-	var r RotationReport
+		Op          string  `json:"op"`
+		Path        string  `json:"path"`
+		ID          string  `json:"id,omitempty"`
+		Grace       int64   `json:"grace_period_seconds"`
+		IfOlderThan float64 `json:"if_older_than,omitempty"`
+	}{"api_keys.rotate_file", p.Path, p.ID, int64(p.GracePeriod.Seconds()), p.IfOlderThan.Seconds()}
+	var r struct {
+		RotationReport
+		AgeSeconds int64 `json:"age_seconds"`
+	}
 	if err := s.c.do(ctx, op, &r, opts); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	r.RotationReport.Age = time.Duration(r.AgeSeconds) * time.Second
+	return &r.RotationReport, nil
 }
 
 // walk turns a page getter into an iterator over every item.

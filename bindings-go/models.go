@@ -103,20 +103,28 @@ type RotateAPIKeyParams struct {
 
 // RotateFileParams: rotate the key ID (empty: the client's own key) and write the new one to
 // Path (atomically, mode 0600); the old key keeps working GracePeriod (0 to 7 days, whole
-// seconds), then is revoked.
+// seconds), then is revoked. With IfOlderThan above zero, only a key at least that old (by its
+// created_at) is rotated; otherwise nothing changes and the report's Rotated is false. Two
+// processes doing it at once on one host make one rotation (a lock on Path + ".lock").
 type RotateFileParams struct {
 	Path        string
 	ID          string
 	GracePeriod time.Duration
+	IfOlderThan time.Duration
 }
 
-// RotationReport is what RotateFile did. Both keys appear redacted.
+// RotationReport is what RotateFile did. Both keys appear redacted. When the key was not due,
+// nothing changed and NewID/NewKey name the key in use (the same as OldID/OldKey).
 type RotationReport struct {
-	OldID  string `json:"old_id"`
-	OldKey string `json:"old_key"`
-	NewID  string `json:"new_id"`
-	NewKey string `json:"new_key"`
-	Path   string `json:"path"`
+	// Whether a new key was made (false: not due).
+	Rotated bool `json:"rotated"`
+	// The age, by its created_at, of the key that was checked (the old key when rotated).
+	Age    time.Duration `json:"-"`
+	OldID  string        `json:"old_id"`
+	OldKey string        `json:"old_key"`
+	NewID  string        `json:"new_id"`
+	NewKey string        `json:"new_key"`
+	Path   string        `json:"path"`
 	// When the old key stops working (the old record's revoked_at).
 	OldKeyValidUntil *time.Time `json:"old_key_valid_until"`
 }

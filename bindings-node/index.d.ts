@@ -134,6 +134,25 @@ export interface RotateFileParams {
   id?: string
   path: string
   grace_period_seconds?: number
+  /**
+   * Milliseconds: rotate only a key at least this old (by its `created_at`); otherwise nothing
+   * changes and the report's `rotated` is `false`. Two processes doing it at once make one rotation.
+   */
+  ifOlderThan?: number
+}
+
+/** What `rotateFile` did; keys redacted. When not due, `new_*` name the key in use. */
+export interface RotationReport {
+  rotated: boolean
+  /** The age in seconds of the key that was checked (the old key when rotated). */
+  age_seconds: number
+  old_id: string
+  old_key: string
+  new_id: string
+  new_key: string
+  path: string
+  old_key_valid_until: string | null
+  [field: string]: unknown
 }
 
 export interface RequestOptions extends CallOptions {
@@ -165,7 +184,7 @@ export declare class ApiKeys {
   delete(id: string, opts?: CallOptions): Promise<void>
   rotate(id: string, params?: RotateApiKeyParams, opts?: CallOptions): Promise<RotatedApiKey>
   /** Rotates the key held in a file and rewrites the file atomically (mode 0600). */
-  rotateFile(params: RotateFileParams, opts?: CallOptions): Promise<Record<string, unknown>>
+  rotateFile(params: RotateFileParams, opts?: CallOptions): Promise<RotationReport>
 }
 
 /** Service accounts: `/v1/service-accounts`. */

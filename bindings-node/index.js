@@ -396,9 +396,16 @@ class ApiKeys {
   async rotate(id, params, opts) {
     return decode('RotatedApiKey', await this.#run({ ...obj(params), op: 'api_keys.rotate', id }, opts))
   }
-  /** Rotates the key held in a file and rewrites the file atomically (mode 0600). */
+  /**
+   * Rotates the key held in a file and rewrites the file atomically (mode 0600). With
+   * `ifOlderThan` (ms), only a key at least that old is rotated; the report's `rotated` says.
+   */
   async rotateFile(params, opts) {
-    return this.#run({ ...obj(params), op: 'api_keys.rotate_file' }, opts)
+    const { ifOlderThan, ...rest } = obj(params)
+    const op = { ...rest, op: 'api_keys.rotate_file' }
+    const age = secs('ifOlderThan', ifOlderThan)
+    if (age !== undefined) op.if_older_than = age
+    return this.#run(op, opts)
   }
 }
 

@@ -10,7 +10,7 @@ from typing import Any, List
 import pytest
 
 import noorle
-from conftest import make_client, needs_hooks
+from conftest import Dev, make_client, needs_hooks
 
 
 def test_whoami_and_request(client: noorle.Client, account: noorle.CreatedServiceAccount) -> None:
@@ -112,6 +112,44 @@ async def test_rotate_file_async(account: noorle.CreatedServiceAccount, base_url
             async with noorle.AsyncClient(k, base_url=base_url, env=False) as other:
                 assert (await other.whoami()).id == k.access_id
         assert (await c.api_keys.get(report["new_id"])).rotated_from == created.api_key.id
+
+
+def test_rotate_file_if_older_than(client: noorle.Client, account: noorle.CreatedServiceAccount, dev: Dev,
+                                   tmp_path: Path) -> None:
+    created = client.api_keys.create("py-sched")
+    kid = created.api_key.id
+    f = tmp_path / "key"
+    f.write_text(created.key.expose_secret())
+    f.chmod(0o600)
+    rotate_path = f"/v1/api-keys/{kid}/rotate"
+    # A fresh key is not due a month: nothing changes and no rotate call is made.
+    report = client.api_keys.rotate_file(f, id=kid, grace_period_seconds=60, if_older_than=timedelta(days=30))
+    assert report["rotated"] is False and report["new_id"] == kid and report["age_seconds"] < 30 * 86400
+    assert f.read_text() == created.key.expose_secret()
+    assert dev.requests(account.api_key.id, path=rotate_path) == []
+    # Due at age zero: rotated, written, verified.
+    report = client.api_keys.rotate_file(f, id=kid, grace_period_seconds=60, if_older_than=0)
+    assert report["rotated"] is True and report["old_id"] == kid and report["new_id"] != kid
+    assert len(dev.requests(account.api_key.id, method="POST", path=rotate_path)) == 1
+    assert noorle.load_api_key(api_key_file=f, env=False).key.access_id == report["new_id"]
+    with pytest.raises(noorle.ConfigError):
+        client.api_keys.rotate_file(f, id=kid, if_older_than=-1)
+
+
+async def test_rotate_file_if_older_than_async(account: noorle.CreatedServiceAccount, base_url: str,
+                                               dev: Dev, tmp_path: Path) -> None:
+    f = tmp_path / "key"
+    f.write_text(account.key.expose_secret())
+    f.chmod(0o600)
+    kid = account.api_key.id
+    async with noorle.AsyncClient(api_key_file=f, base_url=base_url, env=False) as c:
+        report = await c.api_keys.rotate_file(f, grace_period_seconds=60, if_older_than=30 * 86400.0)
+        assert report["rotated"] is False and report["new_id"] == kid
+        assert dev.requests(kid, path=f"/v1/api-keys/{kid}/rotate") == []
+        report = await c.api_keys.rotate_file(f, grace_period_seconds=60, if_older_than=timedelta(0))
+        assert report["rotated"] is True and report["old_id"] == kid
+        assert len(dev.requests(kid, path=f"/v1/api-keys/{kid}/rotate")) == 1
+        assert noorle.load_api_key(api_key_file=f, env=False).key.access_id == report["new_id"]
 
 
 def test_service_accounts(root: noorle.Client, client: noorle.Client, account: noorle.CreatedServiceAccount,

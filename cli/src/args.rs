@@ -153,6 +153,10 @@ pub struct ListKeysArgs {
     /// Only the keys of this service account
     #[arg(long, value_name = "ID")]
     pub service_account: Option<String>,
+    /// Only keys created longer ago than this, e.g. 30d (walks every page)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          conflicts_with_all = ["limit", "offset"])]
+    pub older_than: Option<Duration>,
     #[command(flatten)]
     pub page: PageArgs,
 }
@@ -168,6 +172,10 @@ pub struct RotateArgs {
     /// printing it
     #[arg(long, value_name = "FILE")]
     pub write_to: Option<PathBuf>,
+    /// Rotate only when the key is at least this old, e.g. 30d; otherwise say "not due" and
+    /// change nothing (exit 0 either way). Safe to run hourly, and twice at once on one host
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "write_to")]
+    pub if_older_than: Option<Duration>,
 }
 
 fn parse_grace(s: &str) -> Result<Duration, String> {

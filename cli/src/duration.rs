@@ -47,6 +47,26 @@ pub fn parse_duration(input: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
+/// How old something created at `at` is, by this host's clock (zero if it seems to be from the
+/// future).
+pub fn age(at: &noorle::Timestamp) -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(at.to_system_time())
+        .unwrap_or_default()
+}
+
+/// A duration in its largest whole unit, as `parse_duration` reads it back: `40d`, `3h`, `5m`,
+/// `12s`.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        86_400.. => format!("{}d", s / 86_400),
+        3600.. => format!("{}h", s / 3600),
+        60.. => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +84,20 @@ mod tests {
         ];
         for (s, secs) in cases {
             assert_eq!(parse_duration(s), Ok(Duration::from_secs(secs)), "{s}");
+        }
+    }
+
+    #[test]
+    fn formats_in_the_largest_whole_unit() {
+        let cases = [
+            (0, "0s"),
+            (59, "59s"),
+            (60, "1m"),
+            (7200, "2h"),
+            (40 * 86_400 + 5, "40d"),
+        ];
+        for (secs, shown) in cases {
+            assert_eq!(format_duration(Duration::from_secs(secs)), shown);
         }
     }
 

@@ -37,6 +37,7 @@
 pub mod blocking;
 mod client;
 mod error;
+mod filelock;
 mod headers;
 mod key;
 mod load;

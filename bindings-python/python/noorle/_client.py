@@ -38,7 +38,7 @@ __all__ = ["Client", "AsyncClient", "ApiKeys", "ServiceAccounts", "AsyncApiKeys"
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from types import TracebackType
     from typing import (
         Any,
@@ -440,15 +440,22 @@ class ApiKeys:
 
     def rotate_file(
         self, path: PathLike, *, id: Optional[KeyId] = None, grace_period_seconds: Optional[int] = None,
-        idempotency_key: Optional[str] = None, timeout: Optional[float] = None, total_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
+        if_older_than: Union[float, timedelta, None] = None, idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None, total_timeout: Optional[float] = None, max_retries: Optional[int] = None,
     ) -> Dict[str, Any]:
         """Rotates a key and writes the new one to ``path`` atomically (mode 0600), then checks it.
-        Returns a report with both keys redacted."""
+        Returns a report with both keys redacted.
+
+        With ``if_older_than`` (seconds or a ``timedelta``), rotates only a key at least that old
+        by its ``created_at``; otherwise changes nothing and the report says ``rotated: False``.
+        Safe to call at every start-up, and from two processes at once (one rotates)."""
+        if hasattr(if_older_than, "total_seconds"):  # a timedelta (datetime is imported lazily)
+            if_older_than = if_older_than.total_seconds()  # type: ignore[union-attr]
         op = with_fields(
             {"op": "api_keys.rotate_file", "path": os.fspath(path)},
             id=None if id is None else key_id(id),
             grace_period_seconds=grace_period_seconds,
+            if_older_than=None if if_older_than is None else float(if_older_than),
         )
         return self._call(_options(op, timeout, total_timeout, max_retries, idempotency_key), _report)
 

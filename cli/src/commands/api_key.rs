@@ -13,6 +13,7 @@ use crate::args::{
     StatusArg,
 };
 use crate::context;
+use crate::duration::{self, format_duration};
 use crate::fail::{code, Failure};
 use crate::output;
 
@@ -81,7 +82,15 @@ async fn list(client: &Client, a: ListKeysArgs, as_json: bool) -> Result<(), Fai
     params.service_account_id = a.service_account;
     params.limit = a.page.limit;
     params.offset = a.page.offset;
-    let page = if a.page.all {
+    let page = if let Some(min_age) = a.older_than {
+        let items: Vec<ApiKeyRecord> = client.api_keys().list_all(params).try_collect().await?;
+        whole(
+            items
+                .into_iter()
+                .filter(|k| duration::age(&k.created_at) > min_age)
+                .collect(),
+        )
+    } else if a.page.all {
         let items: Vec<ApiKeyRecord> = client.api_keys().list_all(params).try_collect().await?;
         whole(items)
     } else {
@@ -206,13 +215,26 @@ async fn rotate(client: &Client, a: RotateArgs, as_json: bool) -> Result<(), Fai
             .rotate_key_file(&{
                 let mut r = RotateKeyFile::new(path, grace);
                 r.id = a.id;
+                r.if_older_than = a.if_older_than;
                 r
             })
             .await?;
+        let age = format_duration(std::time::Duration::from_secs(report.age_seconds));
         if as_json {
             output::json(&report);
+        } else if !report.rotated {
+            let due = a.if_older_than.map(format_duration).unwrap_or_default();
+            output::pairs(&[
+                (
+                    "rotated",
+                    format!("no: not due (the key is {age} old; due at {due})"),
+                ),
+                ("key in use", report.new_key.clone()),
+                ("key file", report.path.display().to_string()),
+            ]);
         } else {
             output::pairs(&[
+                ("rotated", format!("yes (the old key was {age} old)")),
                 ("old key", report.old_key.clone()),
                 (
                     "old key works until",

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::args::Global;
 use crate::context;
+use crate::duration::{self, format_duration};
 use crate::fail::{code, exit_code, hint_for, Failure};
 use crate::output;
 
@@ -96,6 +97,7 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
         Ok(l) => match server_view(g, l, &base_url).await {
             Ok(me) => {
                 status_problems(&me, &mut problems);
+                age_problems(&me, file.as_ref().map(|f| f.path.as_path()), &mut problems);
                 Ok(me)
             }
             Err(e) => {
@@ -161,6 +163,14 @@ pub async fn run(g: &Global) -> Result<(), Failure> {
                 lines.push(("  scope", output::scope(&me.scope)));
                 lines.push(("  permissions", output::permissions(me)));
                 lines.push(("  status", me.status.to_string()));
+                lines.push((
+                    "  created",
+                    format!(
+                        "{} ({} ago)",
+                        me.created_at,
+                        format_duration(duration::age(&me.created_at))
+                    ),
+                ));
                 lines.push((
                     "  expires",
                     me.expires_at
@@ -334,4 +344,29 @@ fn status_problems(me: &ApiKeyRecord, problems: &mut Vec<Problem>) {
             exit: code::GENERIC,
         });
     }
+}
+
+/// Monthly rotation is recommended: a key in use for longer gets a warning.
+pub const ROTATE_AFTER: Duration = Duration::from_secs(30 * 86_400);
+
+fn age_problems(me: &ApiKeyRecord, file: Option<&Path>, problems: &mut Vec<Problem>) {
+    let age = duration::age(&me.created_at);
+    if age <= ROTATE_AFTER {
+        return;
+    }
+    let target = file.map_or_else(|| "FILE".into(), |p| p.display().to_string());
+    problems.push(Problem {
+        check: "age",
+        severity: "warning",
+        message: format!(
+            "the key is {} old (created {}); monthly rotation is recommended",
+            format_duration(age),
+            me.created_at
+        ),
+        fix: format!(
+            "noorle api-key rotate --if-older-than 30d --write-to {target} --grace 1h \
+             (safe to run hourly from cron; see examples/rotation)"
+        ),
+        exit: code::GENERIC,
+    });
 }

@@ -186,12 +186,16 @@ async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
             id,
             path,
             grace_period_seconds,
+            if_older_than,
         } => {
             let report = c
                 .rotate_key_file(&RotateKeyFile {
                     id,
                     path,
                     grace: Duration::from_secs(grace_period_seconds.unwrap_or(0)),
+                    if_older_than: if_older_than
+                        .map(|v| secs("if_older_than", v))
+                        .transpose()?,
                 })
                 .await?;
             serde_json::to_value(report).unwrap_or(Value::Null)

@@ -99,6 +99,8 @@ operations! {
             id: Option<String>,
             path: PathBuf,
             grace_period_seconds: Option<u64>,
+            /// Seconds: rotate only a key at least this old.
+            if_older_than: Option<f64>,
         },
         "service_accounts.create" => ServiceAccountsCreate {
             #[serde(flatten)]
@@ -228,11 +230,13 @@ impl std::fmt::Debug for Op {
                 id,
                 path,
                 grace_period_seconds,
+                if_older_than,
             } => f
                 .debug_struct("ApiKeysRotateFile")
                 .field("id", &id.as_deref().map(redact_keys_in))
                 .field("path", &RedactedDebug(path))
                 .field("grace_period_seconds", grace_period_seconds)
+                .field("if_older_than", if_older_than)
                 .finish(),
             Op::ServiceAccountsCreate { params } => f
                 .debug_struct("ServiceAccountsCreate")
