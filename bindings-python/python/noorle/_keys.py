@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Union
+from typing import Dict, Mapping, Optional, Sequence, Union
 
 from . import _native, _ops
 from ._native import ApiKey
@@ -19,6 +19,8 @@ def load_api_key(
     api_key: Union[str, ApiKey, None] = None,
     *,
     api_key_file: Optional[PathLike] = None,
+    api_key_command: Optional[Sequence[str]] = None,
+    api_key_command_timeout: Optional[float] = None,
     profile: Optional[str] = None,
     env: bool = True,
     env_vars: Optional[Mapping[str, str]] = None,
@@ -27,7 +29,9 @@ def load_api_key(
 ) -> LoadedKey:
     """Runs the loading chain and returns the key with its source.
 
-    In order: ``api_key``; ``api_key_file``; ``NOORLE_API_KEY``; ``NOORLE_API_KEY_FILE``;
+    In order: ``api_key``; ``api_key_file``; ``api_key_command`` (a list: the program and its
+    arguments, run without a shell; its stdout is the key); ``NOORLE_API_KEY``;
+    ``NOORLE_API_KEY_FILE``; ``NOORLE_API_KEY_COMMAND`` (a JSON array);
     ``$CREDENTIALS_DIRECTORY/noorle_api_key``; ``/run/secrets/noorle_api_key``; the profile
     (``profile`` or ``NOORLE_PROFILE``, default ``default``) of ``~/.noorle/credentials``.
     ``env=False`` reads no variables and no well-known files; ``env_vars`` replaces the process
@@ -35,6 +39,8 @@ def load_api_key(
     """
     config = _ops.load_config(
         api_key_file=api_key_file,
+        api_key_command=api_key_command,
+        api_key_command_timeout=api_key_command_timeout,
         profile=profile,
         env=env,
         env_vars=env_vars,
