@@ -330,6 +330,11 @@ fn garbage_stderr_only_and_missing_programs_are_clear_errors() {
     );
     assert!(!msg.contains("s9t0u1"), "{msg}");
 
+    let e = load_api_key(&isolated().api_key_command([script("flood.sh")])).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    assert!(e.to_string().contains("more than 65536 bytes"), "{e}");
+    assert!(!e.to_string().contains("just a lot"), "{e}");
+
     let e = load_api_key(&isolated().api_key_command(["noorle-no-such-program-x"])).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
     assert!(e.to_string().contains("was not found"), "{e}");

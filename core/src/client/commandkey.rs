@@ -21,8 +21,9 @@ pub(crate) struct CommandKey {
     key: ArcSwap<ApiKey>,
     // Held only to read or update the times, never while the command runs.
     times: Mutex<Times>,
-    // One run of the command at a time; callers that find a refresh under way wait for it.
-    gate: tokio::sync::Mutex<()>,
+    // One run of the command at a time; callers that find a refresh under way wait for it. Keyed
+    // by process id: a child forked while a run was under way gets a gate of its own.
+    gate: Mutex<(u32, Arc<tokio::sync::Mutex<()>>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -57,8 +58,17 @@ impl CommandKey {
             command,
             key: ArcSwap::from_pointee(key),
             times: Mutex::new(Times::of(expires_at)),
-            gate: tokio::sync::Mutex::new(()),
+            gate: Mutex::new((std::process::id(), Arc::default())),
         }
+    }
+
+    fn gate(&self) -> Arc<tokio::sync::Mutex<()>> {
+        let pid = std::process::id();
+        let mut g = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        if g.0 != pid {
+            *g = (pid, Arc::default());
+        }
+        g.1.clone()
     }
 
     fn times(&self) -> Times {
@@ -78,9 +88,10 @@ impl CommandKey {
 
     /// The key for the next request: the cached one, or, when it is due, a fresh one. A failed
     /// refresh keeps a key that has not expired yet; past its expiry the failure is the answer.
-    pub(crate) async fn current(&self) -> Result<Arc<ApiKey>> {
+    pub(crate) async fn current(self: &Arc<Self>) -> Result<Arc<ApiKey>> {
         if self.due() {
-            let _one = self.gate.lock().await;
+            let gate = self.gate();
+            let _one = gate.lock().await;
             // Whoever held the gate may have refreshed it already.
             if self.due() {
                 if let Err(e) = self.run().await {
@@ -102,8 +113,9 @@ impl CommandKey {
 
     /// After a 401: runs the command again (unless another caller already replaced `sent`);
     /// true when there is now a different key to try.
-    pub(crate) async fn reload_after_rejection(&self, sent: &ApiKey) -> bool {
-        let _one = self.gate.lock().await;
+    pub(crate) async fn reload_after_rejection(self: &Arc<Self>, sent: &ApiKey) -> bool {
+        let gate = self.gate();
+        let _one = gate.lock().await;
         if *self.key.load_full() != *sent {
             return true;
         }
@@ -114,18 +126,21 @@ impl CommandKey {
         *self.key.load_full() != *sent
     }
 
-    // Runs the command on the blocking pool (never on a runtime worker) and stores its key.
-    async fn run(&self) -> Result<()> {
-        let command = self.command.clone();
-        let out = tokio::task::spawn_blocking(move || command.run())
+    // Runs the command on the blocking pool (never on a runtime worker); the task stores the key
+    // itself, so a call cancelled meanwhile does not waste the run.
+    async fn run(self: &Arc<Self>) -> Result<()> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.command.run().map(|out| me.store(out)))
             .await
-            .map_err(|e| Error::Internal(format!("the credential command's task failed: {e}")))??;
+            .map_err(|e| Error::Internal(format!("the credential command's task failed: {e}")))?
+    }
+
+    fn store(&self, out: crate::load::CommandOutput) {
         let old = self.key.load();
         if **old != out.key {
             tracing::info!(target: "noorle", program = self.command.program(), old = %old.redacted(), new = %out.key.redacted(), "the credential command gave a new key");
         }
         *self.times.lock().unwrap_or_else(|p| p.into_inner()) = Times::of(out.expires_at.as_ref());
         self.key.store(Arc::new(out.key));
-        Ok(())
     }
 }

@@ -178,6 +178,17 @@ impl KeyCommand {
         let stderr = err_rx
             .recv_timeout(Duration::from_secs(1))
             .unwrap_or_default();
+        // Checked before the status: a runaway writer dies of SIGPIPE once its pipe is closed.
+        if let Some(Ok(bytes)) = &stdout {
+            if bytes.len() > MAX_COMMAND_OUTPUT_BYTES {
+                return Err(self.fail(
+                    &format!(
+                        "printed more than {MAX_COMMAND_OUTPUT_BYTES} bytes on stdout; a key is one line"
+                    ),
+                    &stderr,
+                ));
+            }
+        }
         if !status.success() {
             return Err(self.fail(&describe(status), &stderr));
         }
@@ -191,14 +202,6 @@ impl KeyCommand {
                 ))
             }
         };
-        if stdout.len() > MAX_COMMAND_OUTPUT_BYTES {
-            return Err(self.fail(
-                &format!(
-                    "printed more than {MAX_COMMAND_OUTPUT_BYTES} bytes on stdout; a key is one line"
-                ),
-                &stderr,
-            ));
-        }
         self.parse_output(&stdout, &stderr)
     }
 

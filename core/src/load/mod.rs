@@ -23,7 +23,7 @@ use crate::key::ApiKey;
 use crate::timestamp::Timestamp;
 
 pub use chain::{credentials_path, load_api_key, locate_api_key};
-pub(crate) use command::KeyCommand;
+pub(crate) use command::{CommandOutput, KeyCommand};
 pub use command::{DEFAULT_COMMAND_TIMEOUT, ENV_API_KEY_COMMAND, MAX_COMMAND_OUTPUT_BYTES};
 pub use files::read_key_file;
 #[cfg(test)]
