@@ -29,10 +29,11 @@ extern "C" {
 #endif // __cplusplus
 
 // Creates a client from a JSON configuration (the `ClientConfig` fields: `api_key`,
-// `api_key_file`, `profile`, `base_url`, `header_scheme`, `timeout`, `connect_timeout`,
-// `max_retries`, `retry_base_delay`, `retry_max_delay`, `env`, `env_vars`, `credentials_file`,
-// `docker_secret`, `reload_interval`, `sdk_language`; all optional; NULL or `{}` means "from the
-// environment").
+// `api_key_file`, `api_key_command` (an array: the program and its arguments),
+// `api_key_command_timeout` (seconds), `profile`, `base_url`, `header_scheme`, `timeout`,
+// `connect_timeout`, `max_retries`, `retry_base_delay`, `retry_max_delay`, `env`, `env_vars`,
+// `credentials_file`, `docker_secret`, `reload_interval`, `sdk_language`; all optional; NULL
+// or `{}` means "from the environment").
 //
 // On success stores the handle in `*out` and returns `{"ok": {"source": ..., "redacted": ...,
 // "base_url": ..., "warnings": [...]}}`; on failure stores NULL and returns `{"error": ...}`.

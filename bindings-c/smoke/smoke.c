@@ -142,11 +142,43 @@ int main(void) {
     memcpy(access_id, key + 3, 32);
     access_id[32] = '\0';
 
+    /* The same key from a credential command: `cat` of a private file (an argv, no shell). */
+    char kpath[] = "/tmp/noorle-c-smoke-key.XXXXXX";
+    int kfd = mkstemp(kpath);
+    size_t klen = strlen(key);
+    CHECK(kfd >= 0 && write(kfd, key, klen) == (ssize_t)klen, "write the key file", kpath);
+    if (kfd >= 0) close(kfd);
+
     noorle_client *sc = client_for(base, key);
     memset(key, 0, sizeof key);
     if (!sc) return 1;
     env = call(sc, "{\"op\":\"whoami\"}");
     CHECK(has(env, access_id) && has(env, "\"status\":\"active\""), "whoami", env);
+    noorle_string_free(env);
+
+    char cmd_cfg[1024];
+    snprintf(cmd_cfg, sizeof cmd_cfg,
+             "{\"api_key_command\":[\"cat\",\"%s\"],\"api_key_command_timeout\":30,\"base_url\":\"%s\","
+             "\"env\":false}",
+             kpath, base);
+    noorle_client *kc = NULL;
+    env = noorle_client_new(cmd_cfg, &kc);
+    CHECK(kc != NULL && has(env, "\"kind\":\"command\"") && has(env, "\"program\":\"cat\""),
+          "client from a credential command", env);
+    noorle_string_free(env);
+    unlink(kpath);
+    if (kc) {
+        env = call(kc, "{\"op\":\"whoami\"}");
+        CHECK(has(env, access_id), "whoami with the credential command's key", env);
+        noorle_string_free(env);
+        noorle_client_free(kc);
+    }
+    /* A failing command: a config error naming the program and its exit status. */
+    noorle_client *fc = (noorle_client *)1;
+    env = noorle_client_new("{\"api_key_command\":[\"false\"],\"env\":false}", &fc);
+    CHECK(fc == NULL && has(env, "\"kind\":\"config\"") && has(env, "credential command false") &&
+              has(env, "exited with status 1"),
+          "failing credential command", env);
     noorle_string_free(env);
     expect_ok(sc, "{\"op\":\"request\",\"method\":\"GET\",\"path\":\"/v1/agents\"}", "GET /v1/agents");
 
