@@ -127,7 +127,8 @@ impl KeyCommand {
             };
             self.fail(&what, b"")
         })?;
-        let deadline = Instant::now() + self.timeout;
+        // A huge timeout would overflow the instant: a year is as good as forever here.
+        let deadline = Instant::now() + self.timeout.min(Duration::from_secs(365 * 24 * 3600));
         let (out_tx, out_rx) = mpsc::channel();
         let (err_tx, err_rx) = mpsc::channel();
         if let Some(mut out) = child.stdout.take() {
