@@ -146,7 +146,7 @@ int main(void) {
     char kpath[] = "/tmp/noorle-c-smoke-key.XXXXXX";
     int kfd = mkstemp(kpath);
     size_t klen = strlen(key);
-    CHECK(kfd >= 0 && write(kfd, key, klen) == (ssize_t)klen, "write the key file", kpath);
+    CHECK(kfd >= 0 && write(kfd, key, klen) == (ssize_t)klen, "write the key file", "(mkstemp or write failed)");
     if (kfd >= 0) close(kfd);
 
     noorle_client *sc = client_for(base, key);
@@ -229,12 +229,13 @@ int main(void) {
     CHECK(cc.seen && has(env, "\"kind\":\"cancelled\""), "cancelled mid-request", env);
     noorle_string_free(env);
     noorle_cancel_free(cc.token);
-    /* The server saw the first whoami (answered) and the stalled one, still unanswered when the
-     * call returned: the cancellation ended it, not an answer. The pre-cancelled call sent nothing. */
+    /* The server saw the first two whoami (answered; the second from the credential command's
+     * client, same key) and the stalled one, still unanswered when the call returned: the
+     * cancellation ended it, not an answer. The pre-cancelled call sent nothing. */
     env = call(sc, log_op);
-    CHECK(count(env, "\"path\":\"/v1/api-keys/self\"") == 2 && count(env, "\"status\":null") == 1 &&
+    CHECK(count(env, "\"path\":\"/v1/api-keys/self\"") == 3 && count(env, "\"status\":null") == 1 &&
               count(env, "\"fault\":\"stall\"") == 1,
-          "request log: one answered whoami, one stalled and cancelled", env);
+          "request log: two answered whoami, one stalled and cancelled", env);
     noorle_string_free(env);
 
     snprintf(op, sizeof op, "{\"op\":\"service_accounts.delete\",\"id\":\"%s\"}", sa_id);
