@@ -14,23 +14,26 @@ import (
 
 // clientConfig is the core's ClientConfig, as JSON.
 type clientConfig struct {
-	APIKey          string            `json:"api_key,omitempty"`
-	APIKeyFile      string            `json:"api_key_file,omitempty"`
-	Profile         string            `json:"profile,omitempty"`
-	BaseURL         string            `json:"base_url,omitempty"`
-	HeaderScheme    string            `json:"header_scheme,omitempty"`
-	Timeout         *float64          `json:"timeout,omitempty"`
-	ConnectTimeout  *float64          `json:"connect_timeout,omitempty"`
-	MaxRetries      *int              `json:"max_retries,omitempty"`
-	RetryBaseDelay  *float64          `json:"retry_base_delay,omitempty"`
-	RetryMaxDelay   *float64          `json:"retry_max_delay,omitempty"`
-	TotalTimeout    *float64          `json:"total_timeout,omitempty"`
-	Env             *bool             `json:"env,omitempty"`
-	EnvVars         map[string]string `json:"env_vars,omitempty"`
-	CredentialsFile string            `json:"credentials_file,omitempty"`
-	DockerSecret    string            `json:"docker_secret,omitempty"`
-	ReloadInterval  *float64          `json:"reload_interval,omitempty"`
-	SDKLanguage     string            `json:"sdk_language,omitempty"`
+	APIKey        string   `json:"api_key,omitempty"`
+	APIKeyFile    string   `json:"api_key_file,omitempty"`
+	APIKeyCommand []string `json:"api_key_command,omitempty"`
+	// Seconds; nil: the core's default (30 s).
+	APIKeyCommandTimeout *float64          `json:"api_key_command_timeout,omitempty"`
+	Profile              string            `json:"profile,omitempty"`
+	BaseURL              string            `json:"base_url,omitempty"`
+	HeaderScheme         string            `json:"header_scheme,omitempty"`
+	Timeout              *float64          `json:"timeout,omitempty"`
+	ConnectTimeout       *float64          `json:"connect_timeout,omitempty"`
+	MaxRetries           *int              `json:"max_retries,omitempty"`
+	RetryBaseDelay       *float64          `json:"retry_base_delay,omitempty"`
+	RetryMaxDelay        *float64          `json:"retry_max_delay,omitempty"`
+	TotalTimeout         *float64          `json:"total_timeout,omitempty"`
+	Env                  *bool             `json:"env,omitempty"`
+	EnvVars              map[string]string `json:"env_vars,omitempty"`
+	CredentialsFile      string            `json:"credentials_file,omitempty"`
+	DockerSecret         string            `json:"docker_secret,omitempty"`
+	ReloadInterval       *float64          `json:"reload_interval,omitempty"`
+	SDKLanguage          string            `json:"sdk_language,omitempty"`
 }
 
 func seconds(d time.Duration) *float64 {
@@ -57,6 +60,11 @@ func (c *clientConfig) checkUTF8() error {
 	} {
 		if !utf8.ValidString(f.value) {
 			return bad(f.name)
+		}
+	}
+	for _, a := range c.APIKeyCommand {
+		if !utf8.ValidString(a) {
+			return bad("an argument of the API key command")
 		}
 	}
 	for k, v := range c.EnvVars {
@@ -86,6 +94,33 @@ func WithKey(key APIKey) Option {
 // WithAPIKeyFile reads the key from this file (re-read when it changes).
 func WithAPIKeyFile(path string) Option {
 	return func(c *clientConfig) error { c.APIKeyFile = path; return nil }
+}
+
+// WithAPIKeyCommand gets the key from a credential command: the program and its arguments, run
+// directly (never through a shell), e.g. WithAPIKeyCommand("op", "read", "op://vault/noorle/key").
+// Its stdout is the key, as plain text or JSON {"api_key": "...", "expires_at": "RFC 3339"|null};
+// it runs again when the key expires or the server refuses it. A failing command is an *Error of
+// kind KindConfig naming the program and its exit status, with its stderr redacted.
+func WithAPIKeyCommand(argv ...string) Option {
+	return func(c *clientConfig) error {
+		if len(argv) == 0 {
+			return &Error{Kind: KindConfig, Message: "WithAPIKeyCommand needs the program (and its arguments)"}
+		}
+		c.APIKeyCommand = append([]string(nil), argv...)
+		return nil
+	}
+}
+
+// WithAPIKeyCommandTimeout bounds how long the credential command may run before it is killed
+// (default 30 s).
+func WithAPIKeyCommandTimeout(d time.Duration) Option {
+	return func(c *clientConfig) error {
+		if d < 0 {
+			return &Error{Kind: KindConfig, Message: "the API key command timeout must not be negative"}
+		}
+		c.APIKeyCommandTimeout = seconds(d)
+		return nil
+	}
 }
 
 // WithProfile chooses the profile of ~/.noorle/credentials.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"time"
 )
 
 // APIKey is a parsed, validated Noorle API key. Every way of printing it (String, GoString,
@@ -165,6 +166,7 @@ const (
 	SourceCredentialsDir SourceKind = "credentials_dir" // $CREDENTIALS_DIRECTORY/noorle_api_key
 	SourceDockerSecret   SourceKind = "docker_secret"   // /run/secrets/noorle_api_key
 	SourceProfile        SourceKind = "profile"         // a profile of ~/.noorle/credentials
+	SourceCommand        SourceKind = "command"         // a credential command (option, NOORLE_API_KEY_COMMAND or profile)
 )
 
 // KeySource says where a key came from: never the value.
@@ -173,6 +175,8 @@ type KeySource struct {
 	Variable string     `json:"variable,omitempty"`
 	Path     string     `json:"path,omitempty"`
 	Profile  string     `json:"profile,omitempty"`
+	// Program is a credential command's program (argv[0] only: arguments may be secret).
+	Program string `json:"program,omitempty"`
 	// Display is the core's one-line description of the source, the same in every language.
 	Display string `json:"display,omitempty"`
 }
@@ -188,23 +192,29 @@ func (s KeySource) String() string {
 // LoadOptions control LoadAPIKey (and, through the With... options, NewClient). The zero value
 // runs the whole chain against the process environment.
 type LoadOptions struct {
-	APIKey          string            // a key given directly: wins over everything
-	APIKeyFile      string            // a key file given directly: wins over the environment
-	Profile         string            // profile of the credentials file (else NOORLE_PROFILE, else "default")
-	NoEnvironment   bool              // read no environment variable and no well-known file
-	Env             map[string]string // an isolated environment to read instead of the process's
-	CredentialsFile string            // default ~/.noorle/credentials
-	DockerSecret    string            // default /run/secrets/noorle_api_key
+	APIKey               string            // a key given directly: wins over everything
+	APIKeyFile           string            // a key file given directly: wins over the environment
+	APIKeyCommand        []string          // a credential command (program and arguments): wins over the environment
+	APIKeyCommandTimeout time.Duration     // how long the command may run (0: 30 s)
+	Profile              string            // profile of the credentials file (else NOORLE_PROFILE, else "default")
+	NoEnvironment        bool              // read no environment variable and no well-known file
+	Env                  map[string]string // an isolated environment to read instead of the process's
+	CredentialsFile      string            // default ~/.noorle/credentials
+	DockerSecret         string            // default /run/secrets/noorle_api_key
 }
 
 func (o LoadOptions) config() clientConfig {
 	c := clientConfig{
 		APIKey:          o.APIKey,
 		APIKeyFile:      o.APIKeyFile,
+		APIKeyCommand:   o.APIKeyCommand,
 		Profile:         o.Profile,
 		EnvVars:         o.Env,
 		CredentialsFile: o.CredentialsFile,
 		DockerSecret:    o.DockerSecret,
+	}
+	if o.APIKeyCommandTimeout > 0 {
+		c.APIKeyCommandTimeout = seconds(o.APIKeyCommandTimeout)
 	}
 	if o.NoEnvironment {
 		f := false
@@ -221,8 +231,8 @@ type LoadedKey struct {
 	Warnings []string // e.g. a key file readable by others
 }
 
-// LoadAPIKey runs the loading chain (explicit, NOORLE_API_KEY, NOORLE_API_KEY_FILE,
-// $CREDENTIALS_DIRECTORY, /run/secrets, profile). A miss is an *Error of kind
+// LoadAPIKey runs the loading chain (explicit key, key file, command; NOORLE_API_KEY,
+// NOORLE_API_KEY_FILE, NOORLE_API_KEY_COMMAND; $CREDENTIALS_DIRECTORY, /run/secrets, profile). A miss is an *Error of kind
 // KindCredentialsNotFound whose Searched lists every place looked.
 func LoadAPIKey(opts LoadOptions) (LoadedKey, error) {
 	cfg := opts.config()

@@ -38,6 +38,15 @@ export interface LoadOptions {
   apiKey?: string | ApiKey
   /** A file holding the key (re-read when it changes). */
   apiKeyFile?: string
+  /**
+   * A credential command: the program and its arguments, e.g. `['op', 'read', 'op://vault/noorle/key']`
+   * (run directly, never through a shell). Its stdout is the key, as plain text or JSON
+   * `{"api_key": "...", "expires_at": "RFC 3339" | null}`; it runs again when the key expires
+   * or the server refuses it. Failing, it throws `ConfigError` (stderr shown redacted).
+   */
+  apiKeyCommand?: string[]
+  /** How long the credential command may run before it is killed, ms (default 30000). */
+  apiKeyCommandTimeout?: number
   /** The profile of the credentials file (else `NOORLE_PROFILE`, else `default`). */
   profile?: string
   /**
@@ -90,7 +99,15 @@ export interface CallOptions {
   idempotencyKey?: string
 }
 
-export type SourceKind = 'explicit' | 'file' | 'env' | 'env_file' | 'credentials_dir' | 'docker_secret' | 'profile'
+export type SourceKind =
+  | 'explicit'
+  | 'file'
+  | 'env'
+  | 'env_file'
+  | 'credentials_dir'
+  | 'docker_secret'
+  | 'profile'
+  | 'command'
 
 /** Where a key came from: never the key. */
 export interface KeySource {
@@ -98,6 +115,8 @@ export interface KeySource {
   variable: string | null
   path: string | null
   profile: string | null
+  /** For `command`: the program (argv[0] only; arguments may be secret). */
+  program: string | null
 }
 
 export interface LoadedKey {

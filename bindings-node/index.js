@@ -223,6 +223,14 @@ const OPTIONS = {
     return v
   }],
   apiKeyFile: ['api_key_file', str('apiKeyFile')],
+  // The program and its arguments: run directly, never through a shell, so no string form.
+  apiKeyCommand: ['api_key_command', (v) => {
+    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) {
+      throw typeError(`apiKeyCommand must be an array of strings (the program and its arguments), got ${typeName(v)}`)
+    }
+    return v
+  }],
+  apiKeyCommandTimeout: ['api_key_command_timeout', (v) => secs('apiKeyCommandTimeout', v)],
   profile: ['profile', str('profile')],
   baseUrl: ['base_url', str('baseUrl')],
   headerScheme: ['header_scheme', str('headerScheme')],

@@ -155,11 +155,43 @@ int main(void) {
     memcpy(access_id, key + 3, 32);
     access_id[32] = '\0';
 
+    /* The same key from a credential command: `cat` of a private file (an argv, no shell). */
+    char kpath[] = "/tmp/noorle-c-smoke-key.XXXXXX";
+    int kfd = mkstemp(kpath);
+    size_t klen = strlen(key);
+    CHECK(kfd >= 0 && write(kfd, key, klen) == (ssize_t)klen, "write the key file", "(mkstemp or write failed)");
+    if (kfd >= 0) close(kfd);
+
     noorle_client *sc = client_for(base, key);
     memset(key, 0, sizeof key);
     if (!sc) return 1;
     env = call(sc, "{\"op\":\"whoami\"}");
     CHECK(has(env.ptr, access_id) && has(env.ptr, "\"status\":\"active\""), "whoami", env.ptr);
+    noorle_buf_free(env);
+
+    char cmd_cfg[1024];
+    snprintf(cmd_cfg, sizeof cmd_cfg,
+             "{\"api_key_command\":[\"cat\",\"%s\"],\"api_key_command_timeout\":30,\"base_url\":\"%s\","
+             "\"env\":false}",
+             kpath, base);
+    noorle_client *kc = NULL;
+    env = noorle_client_new(TEXT(cmd_cfg), &kc);
+    CHECK(kc != NULL && has(env.ptr, "\"kind\":\"command\"") && has(env.ptr, "\"program\":\"cat\""),
+          "client from a credential command", env.ptr);
+    noorle_buf_free(env);
+    unlink(kpath);
+    if (kc) {
+        env = call(kc, "{\"op\":\"whoami\"}");
+        CHECK(has(env.ptr, access_id), "whoami with the credential command's key", env.ptr);
+        noorle_buf_free(env);
+        noorle_client_free(kc);
+    }
+    /* A failing command: a config error naming the program and its exit status. */
+    noorle_client *fc = (noorle_client *)1;
+    env = noorle_client_new(TEXT("{\"api_key_command\":[\"false\"],\"env\":false}"), &fc);
+    CHECK(fc == NULL && has(env.ptr, "\"kind\":\"config\"") && has(env.ptr, "credential command false") &&
+              has(env.ptr, "exited with status 1"),
+          "failing credential command", env.ptr);
     noorle_buf_free(env);
     expect_ok(sc, "{\"op\":\"request\",\"method\":\"GET\",\"path\":\"/v1/agents\"}", "GET /v1/agents");
 
@@ -210,12 +242,13 @@ int main(void) {
     CHECK(cc.seen && has(env.ptr, "\"kind\":\"cancelled\""), "cancelled mid-request", env.ptr);
     noorle_buf_free(env);
     noorle_cancel_free(cc.token);
-    /* The server saw the first whoami (answered) and the stalled one, still unanswered when the
-     * call returned: the cancellation ended it, not an answer. The pre-cancelled call sent nothing. */
+    /* The server saw the first two whoami (answered; the second from the credential command's
+     * client, same key) and the stalled one, still unanswered when the call returned: the
+     * cancellation ended it, not an answer. The pre-cancelled call sent nothing. */
     env = call(sc, log_op);
-    CHECK(count(env.ptr, "\"path\":\"/v1/api-keys/self\"") == 2 && count(env.ptr, "\"status\":null") == 1 &&
+    CHECK(count(env.ptr, "\"path\":\"/v1/api-keys/self\"") == 3 && count(env.ptr, "\"status\":null") == 1 &&
               count(env.ptr, "\"fault\":\"stall\"") == 1,
-          "request log: one answered whoami, one stalled and cancelled", env.ptr);
+          "request log: two answered whoami, one stalled and cancelled", env.ptr);
     noorle_buf_free(env);
 
     /* Two users of the library in one process, each with its own completion queue and the same

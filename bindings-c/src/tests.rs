@@ -395,3 +395,44 @@ fn parse_key_fast_path_gives_the_access_id_or_the_error() {
     });
     assert_eq!(error_kind(&v), "config", "{v}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_credential_command_in_the_config_gives_the_key_and_is_reported() {
+    let scripts = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testdata/credential-commands"
+    );
+    let dir = std::env::temp_dir().join(format!("noorle-c-cmd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap_or_default();
+    let program = format!("{scripts}/print-key.sh");
+    let (client, v) = new_client(
+        &json!({"api_key_command": [program, key_file], "api_key_command_timeout": 10,
+                "base_url": "http://127.0.0.1:9", "env": false})
+        .to_string(),
+    );
+    assert!(!client.is_null(), "{v}");
+    assert_eq!(v["ok"]["source"]["kind"], "command");
+    assert_eq!(v["ok"]["source"]["program"], program.as_str());
+    assert_eq!(
+        v["ok"]["redacted"],
+        "ak-a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4***"
+    );
+    unsafe { noorle_client_free(client) };
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (client, v) = new_client(
+        &json!({"api_key_command": [format!("{scripts}/fail.sh")], "env": false}).to_string(),
+    );
+    assert!(client.is_null());
+    assert_eq!(error_kind(&v), "config");
+    let msg = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("exited with status 3"), "{msg}");
+    assert!(
+        msg.contains("ak-3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c***"),
+        "{msg}"
+    );
+    assert!(!msg.contains("LEAKED"), "{msg}");
+}

@@ -19,7 +19,7 @@ test('whoami, request and keySource', async () => {
   assert.match(r.headers['x-ratelimit-limit'], /^[1-9][0-9]*$/)
   const run = await c.request('post', '/v1/agents/agt_weather/run', { json: { input: { city: 'Oslo' } } })
   assert.deepEqual(run.json.run.output, { echo: { city: 'Oslo' } })
-  assert.deepEqual(c.keySource(), { kind: 'explicit', variable: null, path: null, profile: null })
+  assert.deepEqual(c.keySource(), { kind: 'explicit', variable: null, path: null, profile: null, program: null })
   // Where the key came from, in the core's words; the key redacted.
   assert.equal(util.inspect(c), `Client(${server().baseUrl}, key ${acct.key.redacted()} from explicit)`)
   assert.equal(c.baseUrl, server().baseUrl)

@@ -66,9 +66,10 @@ pub use headers::{auth_header, auth_headers, HeaderScheme};
 pub use key::{ApiKey, InvalidApiKey, InvalidKeyCode};
 pub use load::{
     credentials_path, load_api_key, locate_api_key, read_key_file, write_key_file, write_profile,
-    Env, KeySource, LoadOptions, LoadedKey, SourceKind, DOCKER_SECRET_PATH, ENV_API_KEY,
-    ENV_API_KEY_FILE, ENV_BASE_URL, ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE,
-    MAX_CREDENTIALS_FILE_BYTES, MAX_KEY_FILE_BYTES, SECRET_FILE_NAME,
+    Env, KeySource, LoadOptions, LoadedKey, SourceKind, DEFAULT_COMMAND_TIMEOUT,
+    DOCKER_SECRET_PATH, ENV_API_KEY, ENV_API_KEY_COMMAND, ENV_API_KEY_FILE, ENV_BASE_URL,
+    ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE, MAX_COMMAND_OUTPUT_BYTES, MAX_CREDENTIALS_FILE_BYTES,
+    MAX_KEY_FILE_BYTES, SECRET_FILE_NAME,
 };
 pub use reqwest::Method;
 pub use rotate::{RotateKeyFile, RotationReport, MAX_GRACE};

@@ -156,8 +156,10 @@ fn nothing_found_lists_every_place_in_order() {
     let expect = [
         "api_key option",
         "api_key_file option",
+        "api_key_command option",
         "NOORLE_API_KEY",
         "NOORLE_API_KEY_FILE",
+        "NOORLE_API_KEY_COMMAND",
         "CREDENTIALS_DIRECTORY",
         "run-secrets/noorle_api_key",
         &profile,
@@ -167,7 +169,7 @@ fn nothing_found_lists_every_place_in_order() {
         assert!(place.contains(want), "{place} should mention {want}");
     }
     let msg = err.to_string();
-    assert!(msg.contains("1. ") && msg.contains("7. "), "{msg}");
+    assert!(msg.contains("1. ") && msg.contains("9. "), "{msg}");
 }
 
 #[test]

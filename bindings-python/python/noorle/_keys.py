@@ -11,7 +11,7 @@ from .models import LoadedKey
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional, Union
+    from typing import Dict, Mapping, Optional, Sequence, Union
 
     from ._ops import PathLike
 
@@ -22,6 +22,8 @@ def load_api_key(
     api_key: Union[str, ApiKey, None] = None,
     *,
     api_key_file: Optional[PathLike] = None,
+    api_key_command: Optional[Sequence[str]] = None,
+    api_key_command_timeout: Optional[float] = None,
     profile: Optional[str] = None,
     env: bool = True,
     env_vars: Optional[Mapping[str, str]] = None,
@@ -30,7 +32,9 @@ def load_api_key(
 ) -> LoadedKey:
     """Runs the loading chain and returns the key with its source.
 
-    In order: ``api_key``; ``api_key_file``; ``NOORLE_API_KEY``; ``NOORLE_API_KEY_FILE``;
+    In order: ``api_key``; ``api_key_file``; ``api_key_command`` (a list: the program and its
+    arguments, run without a shell; its stdout is the key); ``NOORLE_API_KEY``;
+    ``NOORLE_API_KEY_FILE``; ``NOORLE_API_KEY_COMMAND`` (a JSON array);
     ``$CREDENTIALS_DIRECTORY/noorle_api_key``; ``/run/secrets/noorle_api_key``; the profile
     (``profile`` or ``NOORLE_PROFILE``, default ``default``) of ``~/.noorle/credentials``.
     ``env=False`` reads no variables and no well-known files; ``env_vars`` replaces the process
@@ -38,6 +42,8 @@ def load_api_key(
     """
     config = _ops.load_config(
         api_key_file=api_key_file,
+        api_key_command=api_key_command,
+        api_key_command_timeout=api_key_command_timeout,
         profile=profile,
         env=env,
         env_vars=env_vars,

@@ -81,6 +81,8 @@ def load_config(
     api_key_file: Optional[PathLike],
     profile: Optional[str],
     env: bool,
+    api_key_command: Optional[Sequence[str]] = None,
+    api_key_command_timeout: Optional[float] = None,
     env_vars: Optional[Mapping[str, str]],
     credentials_file: Optional[PathLike],
     docker_secret: Optional[PathLike],
@@ -88,6 +90,13 @@ def load_config(
     cfg: Dict[str, Any] = {}
     if api_key_file is not None:
         cfg["api_key_file"] = _path(api_key_file)
+    if api_key_command is not None:
+        if isinstance(api_key_command, str):
+            # A string would be split by nobody: the program and its arguments, as a list.
+            raise TypeError("api_key_command is a list of strings (the program and its arguments), not a string")
+        cfg["api_key_command"] = [str(a) for a in api_key_command]
+    if api_key_command_timeout is not None:
+        cfg["api_key_command_timeout"] = float(api_key_command_timeout)
     if profile is not None:
         cfg["profile"] = profile
     if not env:

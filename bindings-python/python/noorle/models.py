@@ -111,14 +111,16 @@ class Response(_Model):
 
 class KeySource(_Model):
     """Where a key came from: ``kind`` (``explicit``, ``file``, ``env``, ``env_file``,
-    ``credentials_dir``, ``docker_secret``, ``profile``) and the variable, path or profile.
-    ``str()`` is the core's description of it (the same words in every language)."""
+    ``credentials_dir``, ``docker_secret``, ``profile``, ``command``) and the variable, path,
+    profile or program (a credential command's argv[0]). ``str()`` is the core's description of
+    it (the same words in every language), e.g. ``command op (from $NOORLE_API_KEY_COMMAND)``."""
 
-    __slots__ = ("kind", "variable", "path", "profile", "_display")
+    __slots__ = ("kind", "variable", "path", "profile", "program", "_display")
     kind: str
     variable: Optional[str]
     path: Optional[str]
     profile: Optional[str]
+    program: Optional[str]
     _display: Optional[str]
 
     def __init__(
@@ -128,13 +130,16 @@ class KeySource(_Model):
         path: Optional[str] = None,
         profile: Optional[str] = None,
         display: Optional[str] = None,
+        program: Optional[str] = None,
     ) -> None:
-        self._set(kind=kind, variable=variable, path=path, profile=profile, _display=display)
+        self._set(kind=kind, variable=variable, path=path, profile=profile, program=program, _display=display)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], display: Optional[str] = None) -> KeySource:
         """The core's source object; ``display`` is the core's description of it, when given."""
-        return cls(str(d.get("kind")), d.get("variable"), d.get("path"), d.get("profile"), display)
+        return cls(
+            str(d.get("kind")), d.get("variable"), d.get("path"), d.get("profile"), display, d.get("program")
+        )
 
     def __str__(self) -> str:
         if self._display is not None:

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::commandkey::CommandKey;
 use super::keysource::{FileKey, KeyProvider};
 use super::{Client, Inner, RetryPolicy, DEFAULT_BASE_URL, VERSION};
 use crate::error::{Error, Result};
@@ -51,6 +52,17 @@ impl ClientBuilder {
     /// A file holding the key; it is re-read when it changes.
     pub fn api_key_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.load.api_key_file = Some(path.into());
+        self
+    }
+    /// A credential command (program and arguments; run directly, never through a shell)
+    /// printing the key; run now, and again when its key expires or is refused.
+    pub fn api_key_command<S: Into<String>>(mut self, argv: impl IntoIterator<Item = S>) -> Self {
+        self.load = self.load.api_key_command(argv);
+        self
+    }
+    /// How long the credential command may run before it is killed (default 30 s).
+    pub fn api_key_command_timeout(mut self, t: Duration) -> Self {
+        self.load.api_key_command_timeout = Some(t);
         self
     }
     /// The profile of `~/.noorle/credentials` to use.
@@ -121,12 +133,15 @@ impl ClientBuilder {
     /// settings, or a bad base URL; never on the network.
     pub fn build(self) -> Result<Client> {
         let loaded = load_api_key(&self.load)?;
-        let provider = match (&loaded.source.path, loaded.source.is_file()) {
-            (Some(path), true) => KeyProvider::File(Arc::new(FileKey::new(
-                path.clone(),
+        let provider = match (&loaded.source.path, &loaded.command) {
+            (_, Some(command)) => KeyProvider::Command(Arc::new(CommandKey::new(
+                command.clone(),
                 loaded.key.clone(),
-                self.reload_interval,
-            )?)),
+                loaded.expires_at.as_ref(),
+            ))),
+            (Some(path), None) if loaded.source.is_file() => KeyProvider::File(Arc::new(
+                FileKey::new(path.clone(), loaded.key.clone(), self.reload_interval)?,
+            )),
             _ => KeyProvider::Fixed(Arc::new(loaded.key.clone())),
         };
         let env_base_url = match &self.base_url {

@@ -1,4 +1,5 @@
-//! The key a client sends: fixed, or read from a file and re-read when the file changes.
+//! The key a client sends: fixed, read from a file and re-read when the file changes, or
+//! printed by a credential command and fetched again when it expires.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -6,12 +7,14 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
+use super::commandkey::CommandKey;
 use crate::key::ApiKey;
 use crate::load::{read_key_file_stamped, FileStamp};
 
 pub(crate) enum KeyProvider {
     Fixed(Arc<ApiKey>),
     File(Arc<FileKey>),
+    Command(Arc<CommandKey>),
 }
 
 impl KeyProvider {
@@ -26,13 +29,16 @@ impl KeyProvider {
                 }
                 f.key.load_full()
             }
+            // Running a command is never done here: the cached key (refreshed by requests).
+            Self::Command(c) => c.cached(),
         }
     }
 
     /// The same, from async code: the file I/O runs on the blocking pool, never on a runtime
     /// worker (a stalled file system must not stop every client sharing the runtime).
-    pub(crate) async fn current_async(&self) -> Arc<ApiKey> {
-        match self {
+    /// A credential command whose key has expired runs again here, and its failure is the error.
+    pub(crate) async fn current_async(&self) -> crate::Result<Arc<ApiKey>> {
+        Ok(match self {
             Self::Fixed(k) => k.clone(),
             Self::File(f) => {
                 if f.claim(false) {
@@ -41,10 +47,12 @@ impl KeyProvider {
                 }
                 f.key.load_full()
             }
-        }
+            Self::Command(c) => c.current().await?,
+        })
     }
 
-    /// After a 401: re-read the file now; true when it holds a different key than `sent`.
+    /// After a 401: re-read the file (or run the command) now; true when that gives a different
+    /// key than `sent`.
     pub(crate) async fn reload_after_rejection(&self, sent: &ApiKey) -> bool {
         match self {
             Self::Fixed(_) => false,
@@ -54,6 +62,7 @@ impl KeyProvider {
                 let _ = tokio::task::spawn_blocking(move || f2.check(true)).await;
                 *f.key.load_full() != *sent
             }
+            Self::Command(c) => c.reload_after_rejection(sent).await,
         }
     }
 }

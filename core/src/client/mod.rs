@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod builder;
+mod commandkey;
 mod decode;
 mod encode;
 mod keysource;
@@ -227,7 +228,7 @@ impl Client {
         let mut attempt: u32 = 0;
         let mut reloaded = false;
         loop {
-            let key = self.inner.provider.current_async().await;
+            let key = self.inner.provider.current_async().await?;
             let (name, value) = auth_header_value(&key, self.inner.scheme);
             let mut req = http.request(method.clone(), &url).header(name, value);
             if opts.timeout.is_some() {
@@ -288,7 +289,7 @@ impl Client {
             if (300..400).contains(&status) {
                 return Err(self.redirect_error(status, &headers, request_id));
             }
-            // A rotated key file: the new key gets one more try.
+            // A rotated key file or a credential command's new key gets one more try.
             if status == 401 && !reloaded && self.inner.provider.reload_after_rejection(&key).await
             {
                 reloaded = true;

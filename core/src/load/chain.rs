@@ -2,10 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::files::{read_key_file, read_profile};
+use super::command::{parse_env_argv, KeyCommand};
+use super::files::{read_key_file, read_profile, ProfileKey};
 use super::{
-    Env, KeySource, LoadOptions, LoadedKey, SourceKind, ENV_API_KEY, ENV_API_KEY_FILE,
-    ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE, SECRET_FILE_NAME,
+    Env, KeySource, LoadOptions, LoadedKey, SourceKind, DEFAULT_COMMAND_TIMEOUT, ENV_API_KEY,
+    ENV_API_KEY_COMMAND, ENV_API_KEY_FILE, ENV_CREDENTIALS_DIRECTORY, ENV_PROFILE,
+    SECRET_FILE_NAME,
 };
 use crate::error::{CredentialsNotFound, Error, Result};
 use crate::key::ApiKey;
@@ -16,6 +18,13 @@ pub fn load_api_key(opts: &LoadOptions) -> Result<LoadedKey> {
     let mut warnings = Vec::new();
     let key = match source.kind {
         SourceKind::Explicit => opts.api_key.clone(),
+        SourceKind::Command => {
+            let argv = match &source.variable {
+                Some(_) => parse_env_argv(&opts.env.var(ENV_API_KEY_COMMAND).unwrap_or_default())?,
+                None => opts.api_key_command.clone().unwrap_or_default(),
+            };
+            return from_command(argv, source, opts, warnings);
+        }
         SourceKind::Env => {
             let raw = zeroize::Zeroizing::new(opts.env.var(ENV_API_KEY).unwrap_or_default());
             Some(
@@ -31,8 +40,13 @@ pub fn load_api_key(opts: &LoadOptions) -> Result<LoadedKey> {
                 source.profile.clone().unwrap_or_default(),
             );
             match read_profile(&path, &profile, &mut warnings)? {
-                Some((key, base_url)) => {
+                Some((ProfileKey::Key(key), base_url)) => {
                     let mut l = loaded(key, source, warnings);
+                    l.base_url = base_url;
+                    return Ok(l);
+                }
+                Some((ProfileKey::Command(argv), base_url)) => {
+                    let mut l = from_command(argv, source, opts, warnings)?;
                     l.base_url = base_url;
                     return Ok(l);
                 }
@@ -78,14 +92,32 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
         return Ok((with(SourceKind::File, None, Some(path.clone())), searched));
     }
     searched.push("the api_key_file option".to_owned());
+    if let Some(argv) = &opts.api_key_command {
+        let mut s = with(SourceKind::Command, None, None);
+        s.program = argv.first().cloned();
+        return Ok((s, searched));
+    }
+    searched.push("the api_key_command option".to_owned());
 
     // A profile chosen explicitly is an explicit choice too: it wins over the environment.
     if opts.profile.is_none() {
         let env_key = opts.env.var_checked(ENV_API_KEY)?;
         let env_file = opts.env.var_checked(ENV_API_KEY_FILE)?;
-        if env_key.is_some() && env_file.is_some() {
+        let env_command = opts.env.var_checked(ENV_API_KEY_COMMAND)?;
+        let set: Vec<&str> = [
+            (ENV_API_KEY, env_key.is_some()),
+            (ENV_API_KEY_FILE, env_file.is_some()),
+            (ENV_API_KEY_COMMAND, env_command.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, is_set)| is_set.then_some(name))
+        .collect();
+        if set.len() > 1 {
             return Err(Error::config(format!(
-                "both {ENV_API_KEY} and {ENV_API_KEY_FILE} are set; set only one of them"
+                "{} are {} set; set only one of {ENV_API_KEY}, {ENV_API_KEY_FILE} and \
+                 {ENV_API_KEY_COMMAND}",
+                set.join(" and "),
+                if set.len() == 2 { "both" } else { "all" }
             )));
         }
         if env_key.is_some() {
@@ -103,6 +135,13 @@ fn locate(opts: &LoadOptions) -> Result<(KeySource, Vec<String>)> {
             ));
         }
         searched.push(format!("environment variable {ENV_API_KEY_FILE}"));
+        if let Some(text) = env_command {
+            let argv = parse_env_argv(&text)?;
+            let mut s = with(SourceKind::Command, Some(ENV_API_KEY_COMMAND), None);
+            s.program = argv.first().cloned();
+            return Ok((s, searched));
+        }
+        searched.push(format!("environment variable {ENV_API_KEY_COMMAND}"));
 
         match opts.env.var_checked(ENV_CREDENTIALS_DIRECTORY)? {
             Some(dir) => {
@@ -180,5 +219,27 @@ fn loaded(key: ApiKey, source: KeySource, warnings: Vec<String>) -> LoadedKey {
         source,
         base_url: None,
         warnings,
+        expires_at: None,
+        command: None,
     }
+}
+
+// Runs a credential command once; the client keeps it to run again when the key expires.
+fn from_command(
+    argv: Vec<String>,
+    mut source: KeySource,
+    opts: &LoadOptions,
+    warnings: Vec<String>,
+) -> Result<LoadedKey> {
+    source.kind = SourceKind::Command;
+    source.program = argv.first().cloned();
+    let timeout = opts
+        .api_key_command_timeout
+        .unwrap_or(DEFAULT_COMMAND_TIMEOUT);
+    let command = KeyCommand::new(argv, timeout, source.configured_in())?;
+    let out = command.run()?;
+    let mut l = loaded(out.key, source, warnings);
+    l.expires_at = out.expires_at;
+    l.command = Some(command);
+    Ok(l)
 }

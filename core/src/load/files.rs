@@ -198,14 +198,21 @@ fn check_mode(
 #[derive(Deserialize)]
 struct ProfileEntry {
     api_key: Option<String>,
+    api_key_command: Option<Vec<String>>,
     base_url: Option<String>,
+}
+
+/// What a profile gives: its key, or the command that prints it.
+pub(super) enum ProfileKey {
+    Key(ApiKey),
+    Command(Vec<String>),
 }
 
 pub(super) fn read_profile(
     path: &Path,
     profile: &str,
     warnings: &mut Vec<String>,
-) -> Result<Option<(ApiKey, Option<String>)>> {
+) -> Result<Option<(ProfileKey, Option<String>)>> {
     let shown = path.display();
     let (bytes, _) = read_private_file(
         path,
@@ -225,18 +232,30 @@ pub(super) fn read_profile(
             .map(|s| format!(" at byte {}", s.start))
             .unwrap_or_default();
         Error::config(format!(
-            "the credentials file {shown} is not valid TOML{at}"
+            "the credentials file {shown} is not valid TOML{at} (api_key is a string, \
+             api_key_command an array of strings)"
         ))
     })?;
     let Some(entry) = table.remove(profile) else {
         return Ok(None);
     };
-    let Some(raw) = entry.api_key.map(zeroize::Zeroizing::new) else {
-        return Ok(None);
+    let raw = match (
+        entry.api_key.map(zeroize::Zeroizing::new),
+        entry.api_key_command,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::config(format!(
+                "the profile {profile} of {shown} sets both api_key and api_key_command; \
+                 keep only one of them"
+            )))
+        }
+        (None, Some(argv)) => return Ok(Some((ProfileKey::Command(argv), entry.base_url))),
+        (Some(raw), None) => raw,
+        (None, None) => return Ok(None),
     };
     let key = ApiKey::parse_loaded(&raw).map_err(|error| Error::InvalidApiKey {
         error,
         origin: Some(format!("{shown} [profile {profile}]")),
     })?;
-    Ok(Some((key, entry.base_url)))
+    Ok(Some((ProfileKey::Key(key), entry.base_url)))
 }

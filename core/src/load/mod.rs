@@ -9,17 +9,22 @@
 //! and credentials files, `write` stores them.
 
 mod chain;
+mod command;
 mod files;
 mod write;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::key::ApiKey;
+use crate::timestamp::Timestamp;
 
 pub use chain::{credentials_path, load_api_key, locate_api_key};
+pub(crate) use command::{CommandOutput, KeyCommand};
+pub use command::{DEFAULT_COMMAND_TIMEOUT, ENV_API_KEY_COMMAND, MAX_COMMAND_OUTPUT_BYTES};
 pub use files::read_key_file;
 #[cfg(test)]
 pub(crate) use files::AFTER_READ;
@@ -106,6 +111,11 @@ pub struct LoadOptions {
     pub api_key: Option<ApiKey>,
     /// A key file given directly: wins over the environment.
     pub api_key_file: Option<PathBuf>,
+    /// A credential command given directly (the program and its arguments): wins over the
+    /// environment.
+    pub api_key_command: Option<Vec<String>>,
+    /// How long a credential command, from any source, may run (default 30 s).
+    pub api_key_command_timeout: Option<Duration>,
     /// The profile to read from the credentials file (else `NOORLE_PROFILE`, else `default`).
     pub profile: Option<String>,
     /// Where environment variables come from.
@@ -122,6 +132,8 @@ impl Default for LoadOptions {
         Self {
             api_key: None,
             api_key_file: None,
+            api_key_command: None,
+            api_key_command_timeout: None,
             profile: None,
             env: Env::Process,
             credentials_file: None,
@@ -139,6 +151,17 @@ impl LoadOptions {
     /// A key file given directly: wins over the environment.
     pub fn api_key_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.api_key_file = Some(path.into());
+        self
+    }
+    /// A credential command (program and arguments, never a shell string): wins over the
+    /// environment.
+    pub fn api_key_command<S: Into<String>>(mut self, argv: impl IntoIterator<Item = S>) -> Self {
+        self.api_key_command = Some(argv.into_iter().map(Into::into).collect());
+        self
+    }
+    /// How long a credential command may run before it is killed (default 30 s).
+    pub fn api_key_command_timeout(mut self, timeout: Duration) -> Self {
+        self.api_key_command_timeout = Some(timeout);
         self
     }
     /// The profile to read from the credentials file.
@@ -192,6 +215,9 @@ pub enum SourceKind {
     DockerSecret,
     /// A profile of `~/.noorle/credentials`.
     Profile,
+    /// A credential command (the `api_key_command` option, `NOORLE_API_KEY_COMMAND` or a
+    /// profile's `api_key_command`).
+    Command,
 }
 
 impl SourceKind {
@@ -204,6 +230,7 @@ impl SourceKind {
             Self::CredentialsDir => "credentials_dir",
             Self::DockerSecret => "docker_secret",
             Self::Profile => "profile",
+            Self::Command => "command",
         }
     }
 }
@@ -217,8 +244,10 @@ pub struct KeySource {
     pub variable: Option<String>,
     /// The file, when the key was read from one.
     pub path: Option<PathBuf>,
-    /// The profile name, for `profile`.
+    /// The profile name, for `profile` (and `command` configured in a profile).
     pub profile: Option<String>,
+    /// The program (argv[0] only), for `command`.
+    pub program: Option<String>,
 }
 
 impl KeySource {
@@ -228,6 +257,7 @@ impl KeySource {
             variable: None,
             path: None,
             profile: None,
+            program: None,
         }
     }
 
@@ -250,6 +280,9 @@ impl KeySource {
 
 impl fmt::Display for KeySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(program) = &self.program {
+            return write!(f, "command {program} (from {})", self.configured_in());
+        }
         f.write_str(self.kind.as_str())?;
         if let Some(v) = &self.variable {
             write!(f, " ${v}")?;
@@ -264,6 +297,17 @@ impl fmt::Display for KeySource {
     }
 }
 
+impl KeySource {
+    /// Where a command was configured: `$VARIABLE`, `path [profile p]` or the option.
+    pub(crate) fn configured_in(&self) -> String {
+        match (&self.variable, &self.path, &self.profile) {
+            (Some(v), _, _) => format!("${v}"),
+            (None, Some(p), Some(profile)) => format!("{} [profile {profile}]", p.display()),
+            _ => "the api_key_command option".to_owned(),
+        }
+    }
+}
+
 /// A key and where it came from.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -274,4 +318,8 @@ pub struct LoadedKey {
     pub base_url: Option<String>,
     /// Problems that did not stop loading (a key file readable by others, ...).
     pub warnings: Vec<String>,
+    /// When a credential command said the key expires.
+    pub expires_at: Option<Timestamp>,
+    /// The command that gave the key, run again when it expires or is refused.
+    pub(crate) command: Option<KeyCommand>,
 }

@@ -19,6 +19,10 @@ use crate::load::{Env, LoadOptions};
 pub struct ClientConfig {
     pub api_key: Option<String>,
     pub api_key_file: Option<PathBuf>,
+    /// A credential command: the program and its arguments.
+    pub api_key_command: Option<Vec<String>>,
+    /// How long the credential command may run, seconds (default 30).
+    pub api_key_command_timeout: Option<f64>,
     pub profile: Option<String>,
     pub base_url: Option<String>,
     /// `x-api-key` (default), `api-key` or `authorization`.
@@ -116,6 +120,15 @@ impl std::fmt::Debug for ClientConfig {
                     .as_ref()
                     .map(|p| redact_keys_in(&p.to_string_lossy())),
             )
+            // Arguments may be secret: the program and the number of arguments only.
+            .field(
+                "api_key_command",
+                &self.api_key_command.as_ref().map(|argv| {
+                    let program = argv.first().map(|p| redact_keys_in(p)).unwrap_or_default();
+                    format!("{program} (+{} arguments)", argv.len().saturating_sub(1))
+                }),
+            )
+            .field("api_key_command_timeout", &self.api_key_command_timeout)
             .field("profile", &self.profile.as_deref().map(redact_keys_in))
             .field("base_url", &self.base_url.as_deref().map(redact_keys_in))
             .field(
@@ -163,6 +176,10 @@ impl ClientConfig {
             })?);
         }
         o.api_key_file.clone_from(&self.api_key_file);
+        o.api_key_command.clone_from(&self.api_key_command);
+        if let Some(t) = self.api_key_command_timeout {
+            o.api_key_command_timeout = Some(secs("api_key_command_timeout", t)?);
+        }
         o.profile.clone_from(&self.profile);
         if let Some(vars) = &self.env_vars {
             o.env = Env::Map(vars.clone());

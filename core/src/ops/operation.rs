@@ -51,8 +51,9 @@ operations! {
         "operations" => Operations,
         "parse_key" => ParseKey { key: String },
         "load_api_key" => LoadApiKey {
+            // Boxed: the configuration is by far the largest operation.
             #[serde(default)]
-            config: ClientConfig,
+            config: Box<ClientConfig>,
         },
         "auth_headers" => AuthHeaders { key: String, scheme: Option<String> },
     }
@@ -323,6 +324,8 @@ mod tests {
             json!({"op": "parse_key", "key": "not-a-key-but-secret-s9t0"}),
             json!({"op": "auth_headers", "key": KEY, "scheme": "x-api-key"}),
             json!({"op": "load_api_key", "config": {"api_key": KEY}}),
+            // A command's arguments may be secret: only the program is shown.
+            json!({"op": "load_api_key", "config": {"api_key_command": ["vault", "-token=s9t0x", KEY]}}),
             json!({"op": "request", "method": "GET", "path": format!("/x/{KEY}"),
                    "json": {"k": KEY}}),
             json!({"op": "api_keys.get", "id": KEY}),
@@ -342,7 +345,8 @@ mod tests {
         assert!(
             shown.contains("ApiKeysGet")
                 && shown.contains("NOORLE_API_KEY")
-                && shown.contains("1.5"),
+                && shown.contains("1.5")
+                && shown.contains("vault (+2 arguments)"),
             "{shown}"
         );
         assert!(!shown.contains("s9t0"), "{shown}");
