@@ -105,7 +105,10 @@ impl ServerProcess {
         }
         let Some(url) = line.trim().strip_prefix("listening on ") else {
             let _ = child.kill();
-            return Err(std::io::Error::other(format!("{} did not start", bin.display())));
+            return Err(std::io::Error::other(format!(
+                "{} did not start",
+                bin.display()
+            )));
         };
         Ok(ServerProcess {
             base_url: url.to_string(),

@@ -68,8 +68,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (ms, mr, cs, cr) = (rate(&s), rate(&r), cpu(&s), cpu(&r));
     println!("{ROUNDS} rounds of {CALLS} calls, {IN_FLIGHT} in flight; rounds as req/s / client CPU us per call");
-    println!("sdk whoami:      median {ms:>8.0} req/s  {cs:>6.1} us CPU/call   rounds: {}", rounds(&s));
-    println!("raw reqwest GET: median {mr:>8.0} req/s  {cr:>6.1} us CPU/call   rounds: {}", rounds(&r));
+    println!(
+        "sdk whoami:      median {ms:>8.0} req/s  {cs:>6.1} us CPU/call   rounds: {}",
+        rounds(&s)
+    );
+    println!(
+        "raw reqwest GET: median {mr:>8.0} req/s  {cr:>6.1} us CPU/call   rounds: {}",
+        rounds(&r)
+    );
     println!(
         "sdk/raw: throughput {:.3} (goal >= 0.97), CPU per call {:.3} (goal <= 1.03)",
         ms / mr,
