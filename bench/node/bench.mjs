@@ -1,5 +1,7 @@
-// Throughput of client.whoami() vs undici.request and global fetch doing the same authenticated
-// GET /v1/api-keys/self, 64 requests in flight, against the local server; then require() time.
+// Throughput and client CPU time per call (process.cpuUsage(): user + system of this process, the
+// addon's worker threads included) of client.whoami() vs undici.request and global fetch doing the
+// same authenticated GET /v1/api-keys/self, 64 requests in flight, against the local server (its
+// own process); then require() time.
 import { createRequire } from 'node:module'
 import { execFileSync } from 'node:child_process'
 import os from 'node:os'
@@ -44,8 +46,10 @@ const contenders = {
   },
 }
 
+// One round: { rate: calls per second, cpu: client CPU microseconds per call }.
 async function run(fn) {
   let next = 0
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   const worker = async () => {
     while (next < N) {
@@ -54,7 +58,9 @@ async function run(fn) {
     }
   }
   await Promise.all(Array.from({ length: INFLIGHT }, worker))
-  return N / ((performance.now() - t0) / 1000)
+  const wall = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  return { rate: N / (wall / 1000), cpu: (c.user + c.system) / N }
 }
 
 const median = (xs) => {
@@ -62,6 +68,8 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
+const loadavg = os.loadavg().map((x) => x.toFixed(2)).join(' ')
+console.log(`load average at start: ${loadavg}`)
 const results = {}
 for (const name of Object.keys(contenders)) {
   await run(contenders[name]) // warm-up: connections, JIT
@@ -72,14 +80,20 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const [name, fn] of Object.entries(contenders)) results[name].push(await run(fn))
 }
 
-const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]))
-console.log(`requests per round ${N}, in flight ${INFLIGHT}, rounds ${ROUNDS}`)
-for (const [k, v] of Object.entries(med)) {
-  console.log(`${k.padEnd(26)} median ${v.toFixed(0)} req/s   rounds ${results[k].map((x) => x.toFixed(0)).join(' ')}`)
+const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.map((x) => x.rate))]))
+const cpu = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v.map((x) => x.cpu))]))
+console.log(`requests per round ${N}, in flight ${INFLIGHT}, rounds ${ROUNDS}; rounds as req/s / CPU us per call`)
+for (const k of Object.keys(med)) {
+  const rounds = results[k].map((x) => `${x.rate.toFixed(0)}/${x.cpu.toFixed(0)}`).join(' ')
+  console.log(`${k.padEnd(26)} median ${med[k].toFixed(0)} req/s  ${cpu[k].toFixed(1)} us CPU/call   rounds ${rounds}`)
 }
-const n = med['noorle client.whoami()']
-console.log(`ratio vs undici.request: ${(n / med['undici.request']).toFixed(2)}x (goal >= 1.0x)`)
-console.log(`ratio vs global fetch:   ${(n / med['global fetch']).toFixed(2)}x (goal >= 1.5x)`)
+const n = 'noorle client.whoami()'
+for (const [other, goal, cpuGoal] of [['undici.request', 1.3, ' (goal <= 1.0)'], ['global fetch', 3, '']]) {
+  console.log(
+    `vs ${other.padEnd(15)} throughput ${(med[n] / med[other]).toFixed(2)}x (goal >= ${goal}x), ` +
+      `CPU per call ${(cpu[n] / cpu[other]).toFixed(2)}x${cpuGoal}`,
+  )
+}
 
 // require('noorle') in a fresh process, measured inside it (excludes node's own start-up).
 const loads = []

@@ -36,6 +36,15 @@ fn js_error(env: &Env, e: &noorle::Error) -> Error {
     build().unwrap_or_else(|err| err)
 }
 
+/// The JS value of a JSON answer. One `JSON.parse` of its text is much cheaper than building the
+/// object through one N-API call per property, and gives the same object.
+fn json_to_js<'env>(env: &'env Env, v: &Value) -> Result<Unknown<'env>> {
+    let text = serde_json::to_string(v).map_err(|e| Error::from_reason(e.to_string()))?;
+    let json: Object = env.get_global()?.get_named_property("JSON")?;
+    let parse: Function<String, Unknown> = json.get_named_property("parse")?;
+    parse.call(text)
+}
+
 fn config_from(v: Value) -> noorle::Result<ClientConfig> {
     serde_json::from_value(v)
         .map_err(|e| noorle::Error::config(format!("invalid client options: {e}")))
@@ -180,7 +189,10 @@ impl NativeClient {
         let op = op_from(op).map_err(|e| js_error(env, &e))?;
         let p = env.spawn_future_with_callback(
             async move { Ok(ops::execute(Some(&client), op, token.as_ref()).await) },
-            |env, r: noorle::Result<Value>| r.map_err(|e| js_error(env, &e)),
+            |env, r: noorle::Result<Value>| match r {
+                Ok(v) => json_to_js(env, &v),
+                Err(e) => Err(js_error(env, &e)),
+            },
         )?;
         Ok(p.to_unknown())
     }

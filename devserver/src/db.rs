@@ -105,21 +105,7 @@ impl KeyRow {
     }
 
     pub fn to_json(&self, now: i64) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "name": self.name,
-            "status": self.effective_status(now),
-            "owner": {"type": self.owner_type, "id": self.owner_id},
-            "scope": self.scope,
-            "permissions": self.permissions,
-            "last_six": self.last_six,
-            "rate_limit_per_minute": self.rate_limit,
-            "created_at": util::fmt_ts(self.created_at),
-            "last_used_at": self.last_used_at.map(util::fmt_ts),
-            "expires_at": self.expires_at.map(util::fmt_ts),
-            "revoked_at": self.revoked_at.map(util::fmt_ts),
-            "rotated_from": self.rotated_from,
-        })
+        serde_json::to_value(self.view(now, self.last_used_at)).unwrap_or_default()
     }
 }
 

@@ -29,6 +29,7 @@ mod routes;
 mod server;
 mod state;
 mod util;
+mod view;
 
 use state::AppState;
 

@@ -36,31 +36,44 @@ impl RateLimiter {
             .unwrap_or(self.default_limit)
             .max(1);
         let start = now - now.rem_euclid(60);
-        let reset = start + 60;
         let mut w = lock(&self.windows);
         if w.len() > 100_000 {
             // Forget finished windows now and then so memory stays bounded.
             w.retain(|_, (s, _)| *s == start);
         }
-        let entry = w.entry(access_id.to_string()).or_insert((start, 0));
-        if entry.0 != start {
-            *entry = (start, 0);
-        }
-        if entry.1 >= limit {
-            return RateInfo {
+        // Look up before inserting, so a known key costs no allocation.
+        match w.get_mut(access_id) {
+            Some(entry) => count(entry, start, limit, now),
+            None => count(
+                w.entry(access_id.to_string()).or_insert((start, 0)),
+                start,
                 limit,
-                remaining: 0,
-                reset,
-                retry_after: Some((reset - now).max(1)),
-            };
+                now,
+            ),
         }
-        entry.1 += 1;
-        RateInfo {
+    }
+}
+
+/// Counts one request in `entry` (window start, requests), restarting it when `start` is newer.
+fn count(entry: &mut (i64, u32), start: i64, limit: u32, now: i64) -> RateInfo {
+    let reset = start + 60;
+    if entry.0 != start {
+        *entry = (start, 0);
+    }
+    if entry.1 >= limit {
+        return RateInfo {
             limit,
-            remaining: limit - entry.1,
+            remaining: 0,
             reset,
-            retry_after: None,
-        }
+            retry_after: Some((reset - now).max(1)),
+        };
+    }
+    entry.1 += 1;
+    RateInfo {
+        limit,
+        remaining: limit - entry.1,
+        reset,
+        retry_after: None,
     }
 }
 

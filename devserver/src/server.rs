@@ -81,8 +81,16 @@ pub async fn serve(
     }
 }
 
+/// A request id needs to be unique, not secret: the thread's CSPRNG (seeded from the OS) gives
+/// it without a system call per request.
 fn request_id() -> HeaderValue {
-    HeaderValue::from_str(&format!("req_{}", util::random_hex(12)))
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let mut id = String::with_capacity(28);
+    id.push_str("req_");
+    id.push_str(&util::hex(&bytes));
+    HeaderValue::from_str(&id)
         .unwrap_or_else(|_| HeaderValue::from_static("req_000000000000000000000000"))
 }
 
@@ -190,7 +198,7 @@ async fn dispatch(
     }
     state.touch(principal.access_id(), now);
     let caller = principal.access_id().to_string();
-    parts.extensions.insert(principal);
+    parts.extensions.insert(Arc::new(principal));
 
     let idem = match parts.headers.get("idempotency-key") {
         Some(v) if parts.method == Method::POST => match idempotency::valid_key(v) {

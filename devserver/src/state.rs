@@ -68,10 +68,16 @@ impl AppState {
 
     /// Applies the in-memory `last_used_at` to a record read from the database.
     pub fn overlay(&self, mut k: KeyRow) -> KeyRow {
-        if let Some(e) = lock(&self.usage).get(&k.id) {
-            k.last_used_at = Some(k.last_used_at.map_or(e.at, |t| t.max(e.at)));
-        }
+        k.last_used_at = self.last_used(&k);
         k
+    }
+
+    /// The record's `last_used_at` with the in-memory usage applied.
+    pub fn last_used(&self, k: &KeyRow) -> Option<i64> {
+        match lock(&self.usage).get(&k.id) {
+            Some(e) => Some(k.last_used_at.map_or(e.at, |t| t.max(e.at))),
+            None => k.last_used_at,
+        }
     }
 
     pub fn flush_usage(&self) {

@@ -116,8 +116,15 @@ pub fn key_created(state: &AppState, row: KeyRow, full: String, now: i64) -> Res
     super::created_secret(json!({"api_key": state.overlay(row).to_json(now), "key": full}))
 }
 
-fn one(state: &AppState, row: KeyRow, now: i64) -> Response {
-    super::ok(json!({"api_key": state.overlay(row).to_json(now)}))
+fn one(state: &AppState, row: &KeyRow, now: i64) -> Response {
+    #[derive(serde::Serialize)]
+    struct One<'a> {
+        api_key: crate::view::KeyView<'a>,
+    }
+    axum::Json(One {
+        api_key: row.view(now, state.last_used(row)),
+    })
+    .into_response()
 }
 
 /// A key the caller may manage; others are 404 to a developer.
@@ -139,7 +146,7 @@ fn changeable(conn: &Connection, p: &Principal, id: &str, verb: &str) -> Result<
 }
 
 pub async fn get_self(st: St, p: Caller) -> Response {
-    one(&st, p.key.clone(), util::now())
+    one(&st, &p.key, util::now())
 }
 
 pub async fn create(st: St, p: Caller, body: Bytes) -> Result<Response> {
@@ -245,7 +252,7 @@ pub async fn list(st: St, p: Caller, q: QueryMap) -> Result<Response> {
 pub async fn get(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {
     super::require_manage(&p)?;
     let row = visible(&st.db(), &p, &id)?;
-    Ok(one(&st, row, util::now()))
+    Ok(one(&st, &row, util::now()))
 }
 
 pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> Result<Response> {
@@ -274,7 +281,7 @@ pub async fn update(st: St, p: Caller, Path(id): Path<String>, body: Bytes) -> R
     }
     db::update_key(&conn, &row.id, &row.name, row.expires_at)?;
     drop(conn);
-    Ok(one(&st, row, now))
+    Ok(one(&st, &row, now))
 }
 
 fn transition(st: &AppState, p: &Principal, id: &str, to: &str) -> Result<Response> {
@@ -303,7 +310,7 @@ fn transition(st: &AppState, p: &Principal, id: &str, to: &str) -> Result<Respon
     }
     db::set_key_status(&conn, &row.id, &row.status, row.revoked_at)?;
     drop(conn);
-    Ok(one(st, row, now))
+    Ok(one(st, &row, now))
 }
 
 pub async fn deactivate(st: St, p: Caller, Path(id): Path<String>) -> Result<Response> {

@@ -21,7 +21,8 @@ mod resources;
 mod service_accounts;
 
 pub type St = axum::extract::State<Arc<AppState>>;
-pub type Caller = axum::extract::Extension<Principal>;
+/// Shared, so that handing the caller to a handler copies no record.
+pub type Caller = axum::extract::Extension<Arc<Principal>>;
 pub type Result<T> = std::result::Result<T, ApiError>;
 
 // A copy of spec/openapi.yaml inside the crate, so the published package builds on its own;
