@@ -458,8 +458,8 @@ class ApiKeys:
         With ``if_older_than`` (seconds or a ``timedelta``), rotates only a key at least that old
         by its ``created_at``; otherwise changes nothing and the report says ``rotated: False``.
         Safe to call at every start-up, and from two processes at once (one rotates)."""
-        if hasattr(if_older_than, "total_seconds"):  # a timedelta (datetime is imported lazily)
-            if_older_than = if_older_than.total_seconds()  # type: ignore[union-attr]
+        if if_older_than is not None and not isinstance(if_older_than, (int, float)):
+            if_older_than = if_older_than.total_seconds()  # a timedelta (datetime loads lazily)
         op = with_fields(
             {"op": "api_keys.rotate_file", "path": os.fspath(path)},
             id=None if id is None else key_id(id),
