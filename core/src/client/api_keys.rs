@@ -102,21 +102,11 @@ impl<'a> ApiKeys<'a> {
     /// the grace period, then is revoked.
     pub async fn rotate(&self, id: &str, params: &RotateApiKey) -> Result<RotatedApiKey> {
         let path = format!("/v1/api-keys/{}/rotate", seg(id)?);
-        let mut v = self
+        let v = self
             .client
             .call_value(Method::POST, &path, &[], Some(params), None)
             .await?;
-        let previous = v
-            .get_mut("previous")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
-        let previous = serde_json::from_value(previous).map_err(|e| super::unexpected(&path, e))?;
-        let created = decode_created(v, &path)?;
-        Ok(RotatedApiKey {
-            api_key: created.api_key,
-            key: created.key,
-            previous,
-        })
+        decode_created(v, &path)
     }
 
     async fn transition(&self, id: &str, action: &str) -> Result<ApiKeyRecord> {

@@ -8,8 +8,7 @@ use serde_json::Value;
 
 use super::{Client, RequestOptions};
 use crate::error::{Error, Result};
-use crate::key::ApiKey;
-use crate::models::{CreatedApiKey, Page, RawResponse};
+use crate::models::{Page, RawResponse};
 
 impl Client {
     /// An authenticated call to any Noorle endpoint, with the same retries and errors. Non-success
@@ -172,18 +171,8 @@ pub(crate) fn decode_page<T: DeserializeOwned>(
     })
 }
 
-/// `{"api_key": {...}, "key": "ak-..."}` → the record and the parsed key.
-pub(crate) fn decode_created(mut v: Value, path: &str) -> Result<CreatedApiKey> {
-    let rec = v.get_mut("api_key").map(Value::take).unwrap_or_default();
-    let api_key = serde_json::from_value(rec).map_err(|e| unexpected(path, e))?;
-    let raw = zeroize::Zeroizing::new(match v.get_mut("key").map(Value::take) {
-        Some(Value::String(s)) => s,
-        _ => String::new(),
-    });
-    let key = ApiKey::parse(&raw).map_err(|e| {
-        Error::Connection(format!(
-            "the server answered {path} with a malformed key: {e}"
-        ))
-    })?;
-    Ok(CreatedApiKey { api_key, key })
+/// An answer that carries a whole key (`CreatedApiKey`, `RotatedApiKey`, `CreatedServiceAccount`):
+/// the key is parsed strictly into zeroizing storage, and an error never quotes it.
+pub(crate) fn decode_created<T: DeserializeOwned>(v: Value, path: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| unexpected(path, e))
 }

@@ -30,7 +30,7 @@ use crate::key::ApiKey;
 use crate::load::KeySource;
 use crate::models::ApiKeyRecord;
 use builder::HttpFactory;
-use decode::{decode_created, decode_page, unexpected};
+use decode::{decode_created, decode_page};
 use encode::{idempotency_header, path_segment};
 use keysource::KeyProvider;
 use paginate::paginate;

@@ -21,21 +21,11 @@ impl<'a> ServiceAccounts<'a> {
     /// Creates a service account; its first key is generated with it and returned once.
     pub async fn create(&self, params: &CreateServiceAccount) -> Result<CreatedServiceAccount> {
         let path = "/v1/service-accounts";
-        let mut v = self
+        let v = self
             .client
             .call_value(Method::POST, path, &[], Some(params), None)
             .await?;
-        let sa = v
-            .get_mut("service_account")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
-        let service_account = serde_json::from_value(sa).map_err(|e| super::unexpected(path, e))?;
-        let created = decode_created(v, path)?;
-        Ok(CreatedServiceAccount {
-            service_account,
-            api_key: created.api_key,
-            key: created.key,
-        })
+        decode_created(v, path)
     }
 
     /// One page of service accounts.
