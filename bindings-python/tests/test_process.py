@@ -62,7 +62,11 @@ def test_ctrl_c_interrupts_a_sync_call(account: noorle.CreatedServiceAccount, ba
     dev.fault(account.key.access_id, {"type": "stall", "ms": 60000}, path=SELF)
     code = textwrap.dedent(
         """
-        import os, sys, time, noorle
+        import os, signal, sys, noorle
+        # A shell starts background jobs with SIGINT ignored, and Python then leaves it ignored:
+        # install the handler an interactive interpreter has, so the test does not depend on
+        # how the suite was started.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         c = noorle.Client(os.environ["PY_TEST_KEY"], env=False, base_url=os.environ["NOORLE_BASE_URL"])
         print("ready", flush=True)
         try:
