@@ -18,13 +18,7 @@ type idOp struct {
 }
 
 func (s *APIKeysService) record(ctx context.Context, op any, opts []CallOption) (*APIKeyRecord, error) {
-	var out struct {
-		APIKey APIKeyRecord `json:"api_key"`
-	}
-	if err := s.c.do(ctx, op, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out.APIKey, nil
+	return s.c.keyRecord(ctx, op, opts)
 }
 
 // Create makes a key for the calling principal (POST /v1/api-keys). The whole key is in the

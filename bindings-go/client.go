@@ -247,8 +247,13 @@ func (c *Client) BaseURL() string { return c.baseURL }
 func (c *Client) Warnings() []string { return c.warn }
 
 func (c *Client) do(ctx context.Context, op any, out any, opts []CallOption) error {
+	return c.doWith(ctx, op, into(out, "the response"), opts)
+}
+
+// doWith is do with the answer's data handed to decode.
+func (c *Client) doWith(ctx context.Context, op any, decode func([]byte) error, opts []CallOption) error {
 	// The answer is decoded straight from the library's buffer.
-	err := c.h.call(ctx, applyOptions(op, opts), into(out, "the response"))
+	err := c.h.call(ctx, applyOptions(op, opts), decode)
 	// c must stay reachable until the call is over. Once c.h has been read, nothing else uses c,
 	// so the garbage collector may find c unreachable mid-call and run the cleanup registered in
 	// NewClient: it would free the handle before the call takes its read lock, and a client the
@@ -263,13 +268,16 @@ type opOnly struct {
 
 // Whoami is GET /v1/api-keys/self: the calling key's own record.
 func (c *Client) Whoami(ctx context.Context, opts ...CallOption) (*APIKeyRecord, error) {
-	var out struct {
-		APIKey APIKeyRecord `json:"api_key"`
-	}
-	if err := c.do(ctx, opOnly{"whoami"}, &out, opts); err != nil {
+	return c.keyRecord(ctx, opOnly{"whoami"}, opts)
+}
+
+// keyRecord runs an operation that answers {"api_key": <record>}.
+func (c *Client) keyRecord(ctx context.Context, op any, opts []CallOption) (*APIKeyRecord, error) {
+	var out APIKeyRecord
+	if err := c.doWith(ctx, op, func(b []byte) error { return decodeKeyRecordAnswer(b, &out) }, opts); err != nil {
 		return nil, err
 	}
-	return &out.APIKey, nil
+	return &out, nil
 }
 
 // RequestParams are the optional parts of Client.Request.

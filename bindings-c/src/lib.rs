@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use noorle::ops::{self, CancellationToken, ClientConfig, Operation};
+use noorle::ops::{self, Answer, CancellationToken, ClientConfig, Operation};
 use noorle::{ApiKey, Client, Error};
+use serde::Serialize;
 use serde_json::{json, Value};
 use zeroize::Zeroize;
 
@@ -69,7 +70,7 @@ struct Queue {
 }
 
 impl Queue {
-    fn complete(&self, tag: u64, outcome: noorle::Result<Value>) {
+    fn complete(&self, tag: u64, outcome: noorle::Result<impl Serialize>) {
         let text = envelope(outcome);
         self.done
             .lock()
@@ -97,26 +98,33 @@ pub struct NoorleCompletion {
 }
 
 /// The envelope `{"ok": v}` or `{"error": info}`, NUL-terminated, written in one pass.
-fn envelope(outcome: noorle::Result<Value>) -> Vec<u8> {
-    let (head, body) = match outcome {
-        Ok(v) => (&b"{\"ok\":"[..], v),
-        Err(e) => (&b"{\"error\":"[..], json!(e.to_info())),
+fn envelope(outcome: noorle::Result<impl Serialize>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    // Writing a record or a Value to a Vec cannot fail.
+    let _ = match outcome {
+        Ok(v) => {
+            out.extend_from_slice(b"{\"ok\":");
+            serde_json::to_writer(&mut out, &v)
+        }
+        Err(e) => {
+            out.extend_from_slice(b"{\"error\":");
+            serde_json::to_writer(&mut out, &json!(e.to_info()))
+        }
     };
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(head);
-    // Writing a Value to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, &body);
     out.extend_from_slice(b"}\0");
     out
 }
 
 /// Runs `f`, turning its outcome, or a panic, into an envelope.
-fn guarded(f: impl FnOnce() -> noorle::Result<Value>) -> NoorleBuf {
+fn guarded<T: Serialize>(f: impl FnOnce() -> noorle::Result<T>) -> NoorleBuf {
     let outcome = catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|payload| Err(Error::from_panic(payload.as_ref())));
-    // Serialising a Value cannot fail; a panic here would still be caught.
-    let text = catch_unwind(AssertUnwindSafe(|| envelope(outcome)))
-        .unwrap_or_else(|_| envelope(Err(Error::Internal("cannot encode the response".into()))));
+    // Serialising cannot fail; a panic here would still be caught.
+    let text = catch_unwind(AssertUnwindSafe(|| envelope(outcome))).unwrap_or_else(|_| {
+        envelope(Err::<Value, _>(Error::Internal(
+            "cannot encode the response".into(),
+        )))
+    });
     NoorleBuf::from_nul_terminated(text)
 }
 
@@ -221,7 +229,7 @@ pub unsafe extern "C" fn noorle_call(
         let op = Operation::from_json(unsafe { text_arg(op_json, op_len, "op_json") }?)?;
         if !op.needs_client() {
             // Local operations: no runtime, no thread hop.
-            return ops::execute_static(op);
+            return ops::execute_static(op).map(Answer::Value);
         }
         // SAFETY: NULL or a live handle per the contract.
         let Some(client) = (unsafe { client.as_ref() }) else {
@@ -233,7 +241,9 @@ pub unsafe extern "C" fn noorle_call(
         let token = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
         let client = client.inner.clone();
         // On a runtime worker, beside the connection's task: the caller is woken once.
-        noorle::runtime::run(async move { ops::execute(Some(&client), op, token.as_ref()).await })?
+        noorle::runtime::run(async move {
+            ops::execute_answer(Some(&client), op, token.as_ref()).await
+        })?
     })
 }
 
@@ -278,7 +288,7 @@ pub unsafe extern "C" fn noorle_parse_key(
             }
             NoorleBuf::EMPTY
         }
-        Err(e) => guarded(|| Err(e)),
+        Err(e) => guarded(|| Err::<Value, _>(e)),
     }
 }
 
@@ -409,7 +419,7 @@ pub unsafe extern "C" fn noorle_submit(
         let token = unsafe { cancel.as_ref() }.map(|c| c.token.clone());
         let queue = Arc::clone(queue);
         noorle::runtime::spawn(async move {
-            let call = AssertUnwindSafe(ops::execute(Some(&client), op, token.as_ref()));
+            let call = AssertUnwindSafe(ops::execute_answer(Some(&client), op, token.as_ref()));
             let outcome = call
                 .catch_unwind()
                 .await
@@ -420,8 +430,8 @@ pub unsafe extern "C" fn noorle_submit(
     }));
     match started {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => queue.complete(tag, Err(e)),
-        Err(p) => queue.complete(tag, Err(Error::from_panic(p.as_ref()))),
+        Ok(Err(e)) => queue.complete(tag, Err::<Answer, _>(e)),
+        Err(p) => queue.complete(tag, Err::<Answer, _>(Error::from_panic(p.as_ref()))),
     }
 }
 

@@ -212,7 +212,7 @@ fn connection_errors_are_envelopes() {
 
 #[test]
 fn a_panic_becomes_an_internal_error_envelope() {
-    let p = guarded(|| panic!("boom with {KEY}"));
+    let p = guarded(|| -> noorle::Result<Value> { panic!("boom with {KEY}") });
     let v = take(p);
     assert_eq!(error_kind(&v), "internal");
     let m = v["error"]["message"].as_str().unwrap_or_default();

@@ -835,6 +835,20 @@ async fn ops_layer_round_trips_json() {
         (v["status"].as_u64(), v["json"]["total"].as_u64()),
         (Some(200), Some(2))
     );
+    // The record operations' typed answer is the same JSON object as their Value.
+    let typed = ops::execute_answer(Some(&env.root), Op::Whoami.into(), None)
+        .await
+        .unwrap();
+    assert!(matches!(typed, ops::Answer::KeyRecord(_)));
+    let text = serde_json::to_string(&typed).unwrap();
+    let whoami = ops::execute(Some(&env.root), Op::Whoami.into(), None)
+        .await
+        .unwrap();
+    let mut from_text: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // Only last_used_at may move between the two calls.
+    from_text["api_key"]["last_used_at"] = whoami["api_key"]["last_used_at"].clone();
+    assert_eq!(from_text, whoami);
+    assert_eq!(typed.into_value()["api_key"]["id"], whoami["api_key"]["id"]);
     assert!(Operation::from_json(r#"{"op": "nope"}"#).is_err());
     let e = ops::execute_static(Op::Whoami.into()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);

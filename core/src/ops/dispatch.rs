@@ -22,6 +22,17 @@ pub async fn execute(
     op: Operation,
     cancel: Option<&CancellationToken>,
 ) -> Result<Value> {
+    execute_answer(client, op, cancel)
+        .await
+        .map(Answer::into_value)
+}
+
+/// [`execute`], with the answer as [`Answer`]: for a caller that writes it out as JSON text.
+pub async fn execute_answer(
+    client: Option<&Client>,
+    op: Operation,
+    cancel: Option<&CancellationToken>,
+) -> Result<Answer> {
     match cancel {
         Some(token) => tokio::select! {
             biased;
@@ -29,6 +40,40 @@ pub async fn execute(
             r = run(client, op) => r,
         },
         None => run(client, op).await,
+    }
+}
+
+/// An operation's answer. The operations answering `{"api_key": <record>}` (the hot ones:
+/// whoami, get) keep the typed record, so serialising the answer writes the record straight to
+/// text instead of building a `Value` tree first (one allocation per field and key, a map).
+/// Both forms serialise to the same JSON object (the record's fields in another order).
+#[derive(Debug)]
+pub enum Answer {
+    Value(Value),
+    KeyRecord(Box<ApiKeyRecord>),
+}
+
+impl Answer {
+    /// The answer as a `Value` (what [`execute`] returns).
+    pub fn into_value(self) -> Value {
+        match self {
+            Answer::Value(v) => v,
+            Answer::KeyRecord(r) => record_json(&r),
+        }
+    }
+}
+
+impl serde::Serialize for Answer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Answer::Value(v) => v.serialize(s),
+            Answer::KeyRecord(r) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("api_key", r)?;
+                m.end()
+            }
+        }
     }
 }
 
@@ -101,7 +146,7 @@ fn record_json(r: &ApiKeyRecord) -> Value {
     json!({ "api_key": r })
 }
 
-async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
+async fn run(client: Option<&Client>, operation: Operation) -> Result<Answer> {
     let opts = operation
         .options
         .as_ref()
@@ -109,7 +154,7 @@ async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
         .transpose()?;
     let op = operation.op;
     if !op.needs_client() {
-        return run_static(op);
+        return run_static(op).map(Answer::Value);
     }
     let c = client.ok_or_else(|| Error::config("this operation needs a client"))?;
     // The call's options apply to every request it makes (a rotation makes several).
@@ -122,10 +167,35 @@ async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
         None => c,
     };
     let keys = c.api_keys();
+    let record = match op {
+        Op::Whoami => c.whoami().await?,
+        Op::ApiKeysGet { id } => keys.get(&id).await?,
+        Op::ApiKeysUpdate { id, params } => keys.update(&id, &params).await?,
+        Op::ApiKeysDeactivate { id } => keys.deactivate(&id).await?,
+        Op::ApiKeysActivate { id } => keys.activate(&id).await?,
+        Op::ApiKeysRevoke { id } => keys.revoke(&id).await?,
+        other => return run_value(c, other).await.map(Answer::Value),
+    };
+    Ok(Answer::KeyRecord(Box::new(record)))
+}
+
+/// The operations answered with a `Value`.
+async fn run_value(c: &Client, op: Op) -> Result<Value> {
+    let keys = c.api_keys();
     let sas = c.service_accounts();
     Ok(match op {
         Op::KeySource => client_info(c),
-        Op::Whoami => record_json(&c.whoami().await?),
+        // Answered by `run` with their typed record.
+        Op::Whoami
+        | Op::ApiKeysGet { .. }
+        | Op::ApiKeysUpdate { .. }
+        | Op::ApiKeysDeactivate { .. }
+        | Op::ApiKeysActivate { .. }
+        | Op::ApiKeysRevoke { .. } => {
+            return Err(Error::Internal(
+                "a record operation reached the value dispatcher".into(),
+            ))
+        }
         Op::Request {
             method,
             path,
@@ -169,11 +239,6 @@ async fn run(client: Option<&Client>, operation: Operation) -> Result<Value> {
         }
         Op::ApiKeysCreate { params } => created_json(&keys.create(&params).await?),
         Op::ApiKeysList { params } => page_json(&keys.list(&params).await?),
-        Op::ApiKeysGet { id } => record_json(&keys.get(&id).await?),
-        Op::ApiKeysUpdate { id, params } => record_json(&keys.update(&id, &params).await?),
-        Op::ApiKeysDeactivate { id } => record_json(&keys.deactivate(&id).await?),
-        Op::ApiKeysActivate { id } => record_json(&keys.activate(&id).await?),
-        Op::ApiKeysRevoke { id } => record_json(&keys.revoke(&id).await?),
         Op::ApiKeysDelete { id } => {
             keys.delete(&id).await?;
             Value::Null

@@ -14,5 +14,5 @@ mod operation;
 pub use tokio_util::sync::CancellationToken;
 
 pub use config::{CallOptions, ClientConfig};
-pub use dispatch::{client_info, execute, execute_static, loaded_json};
+pub use dispatch::{client_info, execute, execute_answer, execute_static, loaded_json, Answer};
 pub use operation::{Op, Operation, CLIENT_OPERATIONS, OPERATIONS};
