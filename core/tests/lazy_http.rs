@@ -20,16 +20,27 @@ fn builder() -> noorle::ClientBuilder {
 
 #[tokio::test]
 async fn the_constructor_still_refuses_what_the_http_client_would() {
-    // A CA file without a certificate: no roots, refused by `build`, not by the first call.
+    // A CA file without a certificate (and an empty CA directory): no roots, refused by
+    // `build`, not by the first call.
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
+    let saved: Vec<_> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+        .into_iter()
+        .map(|v| (v, std::env::var_os(v)))
+        .collect();
     std::env::set_var("SSL_CERT_FILE", &empty);
+    std::env::set_var("SSL_CERT_DIR", dir.path().join("no such dir"));
     let err = builder().build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert!(err.to_string().contains("TLS roots"), "{err}");
     // A failure is not kept: once the roots load, clients build.
-    std::env::remove_var("SSL_CERT_FILE");
+    for (v, value) in saved {
+        match value {
+            Some(value) => std::env::set_var(v, value),
+            None => std::env::remove_var(v),
+        }
+    }
     builder().build().unwrap();
 
     // A User-Agent that is no header value.
