@@ -25,10 +25,11 @@ PROXY_PID=$!
 for _ in $(seq 100); do [ -s "$TLS_DIR/url" ] && break; sleep 0.1; done
 HTTPS_URL="$(cat "$TLS_DIR/url")"
 
-# Runs "$@" once per base URL; https trusts the front through SSL_CERT_FILE.
+# Runs "$@" once per base URL; https trusts the front through SSL_CERT_FILE (and no SSL_CERT_DIR,
+# whose files would be read beside it: the roots are then the same certificates as over http).
 both() {
     NOORLE_BASE_URL="$HTTP_URL" "$@"
-    NOORLE_BASE_URL="$HTTPS_URL" SSL_CERT_FILE="$TLS_DIR/roots.pem" "$@"
+    NOORLE_BASE_URL="$HTTPS_URL" SSL_CERT_FILE="$TLS_DIR/roots.pem" SSL_CERT_DIR= "$@"
 }
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 
