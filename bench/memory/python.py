@@ -1,16 +1,20 @@
-"""Memory of the Python client: RSS growth from building a `noorle.Client` (idle), then RSS after
-1,000 and after 10,000 `whoami()` calls (flat means no growth). Run by bench/memory/run.sh."""
+"""Memory of the Python client: RSS growth from building a `noorle.Client` (idle), then after the
+first `whoami()` call, and RSS after 1,000 and after 10,000 calls (flat means no growth). Run by
+bench/memory/run.sh, against http and https base URLs."""
 import os
 
 import noorle
 
 
 def rss_kib():
+    """VmRSS and RssAnon (heap, stacks) of this process, in KiB."""
+    out = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS in /proc/self/status")
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon"):
+                out[name] = int(value.split()[0])
+    return out["VmRSS"], out["RssAnon"]
 
 
 def main():
@@ -18,17 +22,21 @@ def main():
     before = rss_kib()
     client = noorle.Client(root, base_url=base, env=False)
     idle = rss_kib()
-    calls = 0
+    client.whoami()
+    first = rss_kib()
+    calls = 1
     marks = []
     for n in (1_000, 10_000):
         while calls < n:
             client.whoami()
             calls += 1
-        marks.append(rss_kib())
+        marks.append(rss_kib()[0])
     k1, k10 = marks
+    scheme = base.split(":")[0]
     print(
-        f"{'python':<7} idle client {idle - before:>6} KiB (goal <= 2048)   RSS after 1,000 calls {k1} KiB, "
-        f"after 10,000 {k10} KiB: {k10 - k1:+} KiB"
+        f"{'python':<6} {scheme:<5} idle client {idle[0] - before[0]:>+6} KiB (anon {idle[1] - before[1]:>+6}; goal <= 2048)"
+        f"   first call {first[0] - before[0]:>+6} KiB (anon {first[1] - before[1]:>+6})"
+        f"   RSS after 1,000 calls {k1} KiB, after 10,000 {k10} KiB: {k10 - k1:+} KiB"
     )
 
 

@@ -1,19 +1,22 @@
 //! Memory of the Rust client: RSS growth from building a `Client` (idle, on the caller's
-//! runtime), then RSS after 1,000 and after 10,000 `whoami()` calls (flat means no growth).
-//! Run by bench/memory/run.sh under scripts/with-devserver. Prints one line per figure.
+//! runtime), then after the first `whoami()` call, and RSS after 1,000 and after 10,000 calls
+//! (flat means no growth). Run by bench/memory/run.sh under scripts/with-devserver, once against
+//! the local server (http) and once through a TLS front (https). Prints one line.
 
 use noorle::{ApiKey, Client};
 
-/// This process's resident set size in KiB (`VmRSS` of /proc/self/status).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+/// This process's resident set size and its anonymous part (heap, stacks) in KiB, from
+/// /proc/self/status (`VmRSS`, `RssAnon`).
+fn rss_kib() -> (i64, i64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> i64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -29,24 +32,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .base_url(&base)
         .build()?;
     let idle = rss_kib();
-    let mut calls = 0u32;
+    client.whoami().await?;
+    let first = rss_kib();
+    let mut calls = 1u32;
     let mut marks = Vec::new();
     for n in [1_000, 10_000] {
         while calls < n {
             client.whoami().await?;
             calls += 1;
         }
-        marks.push(rss_kib());
+        marks.push(rss_kib().0);
     }
-    let (after_1k, after_10k) = (marks[0], marks[1]);
-    report("rust", before, idle, after_1k, after_10k);
-    Ok(())
-}
-
-fn report(lang: &str, before: u64, idle: u64, k1: u64, k10: u64) {
+    let scheme = base.split(':').next().unwrap_or("?");
     println!(
-        "{lang:<7} idle client {:>6} KiB (goal <= 2048)   RSS after 1,000 calls {k1} KiB, after 10,000 {k10} KiB: {:+} KiB",
-        idle.saturating_sub(before),
-        k10 as i64 - k1 as i64
+        "{:<6} {scheme:<5} idle client {:>+6} KiB (anon {:>+6}; goal <= 2048)   first call {:>+6} KiB (anon {:>+6})   RSS after 1,000 calls {} KiB, after 10,000 {} KiB: {:+} KiB",
+        "rust",
+        idle.0 - before.0,
+        idle.1 - before.1,
+        first.0 - before.0,
+        first.1 - before.1,
+        marks[0],
+        marks[1],
+        marks[1] - marks[0]
     );
+    Ok(())
 }

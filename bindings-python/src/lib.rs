@@ -322,6 +322,15 @@ impl NativeClient {
         })
     }
 
+    /// Where the key came from, the redacted key, the base URL and loading warnings: what the
+    /// `key_source` operation answers, without a trip through the runtime (the constructor
+    /// reads it, and must not start the runtime's threads for it).
+    fn info(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        guard(py, || {
+            answer_to_py(py, noorle::ops::client_info(&self.inner))
+        })
+    }
+
     /// The redacted key, for `repr(client)`.
     fn redacted_key(&self) -> String {
         self.inner.api_key().redacted()

@@ -17,15 +17,17 @@ fn blocking_client_works_in_a_forked_child() {
     let server_rt = tokio::runtime::Runtime::new().unwrap();
     let env = server_rt.block_on(common::start());
     let key = ApiKey::parse(env.server.root_key().unwrap()).unwrap();
-    let client = noorle::blocking::Client::new(common::builder(&env).api_key(key)).unwrap();
+    let client = noorle::blocking::Client::new(common::builder(&env).api_key(key.clone())).unwrap();
     client.whoami().unwrap(); // the shared runtime and a pooled connection now exist
+                              // Built but never used: its HTTP client comes into being in the child, at its first call.
+    let fresh = noorle::blocking::Client::new(common::builder(&env).api_key(key)).unwrap();
 
     // SAFETY: the child only makes SDK calls and leaves with _exit, never returning into the
     // test harness.
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        let ok = (0..3).all(|_| client.whoami().is_ok());
+        let ok = (0..3).all(|_| client.whoami().is_ok() && fresh.whoami().is_ok());
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
     let start = Instant::now();
@@ -48,4 +50,5 @@ fn blocking_client_works_in_a_forked_child() {
     );
     // The parent is unaffected.
     client.whoami().unwrap();
+    fresh.whoami().unwrap();
 }

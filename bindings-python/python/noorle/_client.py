@@ -180,7 +180,7 @@ def _native_client(
     if cfg_key is not None:
         cfg["api_key"] = cfg_key
     native = NativeClient(cfg, key)
-    _ops.warn_all(native.execute({"op": "key_source"}).get("warnings") or (), stacklevel=4)
+    _ops.warn_all(native.info().get("warnings") or (), stacklevel=4)
     return native
 
 
@@ -248,7 +248,7 @@ class _Base:
 
     def key_source(self) -> KeySource:
         """Where the client's key came from (never the key)."""
-        info = self._client().execute({"op": "key_source"})
+        info = self._client().info()
         return KeySource.from_dict(info["source"], display=info.get("display"))
 
     def close(self) -> None:

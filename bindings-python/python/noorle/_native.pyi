@@ -1,6 +1,6 @@
 """Type stubs of the Rust extension module ``noorle._native``."""
 
-from typing import Any, Mapping, Optional, Tuple, final
+from typing import Any, Dict, Mapping, Optional, Tuple, final
 
 VERSION: str
 
@@ -51,6 +51,8 @@ class NativeClient:
     def execute(self, op: Mapping[str, Any]) -> Any: ...
     def execute_async(self, op: Mapping[str, Any], token: CancelToken, completer: Completer, fut: Any) -> None:
         """Starts ``op``; its answer or error is set on ``fut`` (a future of the running loop)."""
+    def info(self) -> Dict[str, Any]:
+        """Where the key came from, the redacted key, the base URL and loading warnings (local)."""
     def redacted_key(self) -> str: ...
     @property
     def base_url(self) -> str: ...

@@ -167,15 +167,20 @@ impl ClientBuilder {
             std::env::consts::OS,
             std::env::consts::ARCH
         );
+        // What building the HTTP client could refuse is checked here, so that the constructor
+        // still reports it; the HTTP client itself is built by the first call (an idle client
+        // stays small, docs/decisions.md).
+        reqwest::header::HeaderValue::from_str(&user_agent)
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let http = HttpFactory {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             user_agent,
+            verifier: crate::tls::verifier()?,
         };
-        let first = http.build()?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http_client: Mutex::new((std::process::id(), first)),
+                http_client: Arc::new(Mutex::new(None)),
                 http,
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 provider,
@@ -190,18 +195,20 @@ impl ClientBuilder {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct HttpFactory {
     pub(super) timeout: Duration,
     pub(super) connect_timeout: Duration,
     pub(super) user_agent: String,
+    // The process's platform roots, loaded (and so checked) by the constructor.
+    pub(super) verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
 }
 
 impl HttpFactory {
     pub(super) fn build(&self) -> Result<reqwest::Client> {
         // A config of our own (ring, platform roots): no process-wide rustls provider needed.
         reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config()?)
+            .use_preconfigured_tls(crate::tls::client_config(self.verifier.clone())?)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(&self.user_agent)

@@ -42,8 +42,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.noorle.com";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 struct Inner {
-    // The pool belongs to the runtime that opened its connections; a forked child gets a new one.
-    http_client: Mutex<(u32, reqwest::Client)>,
+    // Built by the first call, with the process id it belongs to: the pool belongs to the runtime
+    // that opened its connections, so a forked child builds a new one. Shared by the clients of
+    // `with_api_key`, so that they share the pool whenever it is built.
+    http_client: Arc<Mutex<Option<(u32, reqwest::Client)>>>,
     http: HttpFactory,
     base_url: String,
     provider: KeyProvider,
@@ -112,15 +114,9 @@ impl Client {
     /// The same client (pool, base URL, options) sending another key.
     pub fn with_api_key(&self, key: ApiKey) -> Client {
         let i = &self.inner;
-        // The same pool, with the process id it belongs to (so a fork is still detected).
-        let slot = i
-            .http_client
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
         Client {
             inner: Arc::new(Inner {
-                http_client: Mutex::new(slot),
+                http_client: i.http_client.clone(),
                 http: i.http.clone(),
                 base_url: i.base_url.clone(),
                 provider: KeyProvider::Fixed(Arc::new(key)),
@@ -167,6 +163,8 @@ impl Client {
         .await
     }
 
+    /// The HTTP client, built on the first call (and again in a forked child). Built under the
+    /// lock: concurrent first calls wait for one build.
     fn http(&self) -> Result<reqwest::Client> {
         let pid = std::process::id();
         let mut slot = self
@@ -174,10 +172,14 @@ impl Client {
             .http_client
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if slot.0 != pid {
-            *slot = (pid, self.inner.http.build()?);
+        match slot.as_ref() {
+            Some((owner, http)) if *owner == pid => Ok(http.clone()),
+            _ => {
+                let http = self.inner.http.build()?;
+                *slot = Some((pid, http.clone()));
+                Ok(http)
+            }
         }
-        Ok(slot.1.clone())
     }
 
     /// The retry loop. Returns the status, headers and body of a success.
