@@ -1,16 +1,17 @@
 // Rotation on a schedule: rotateFile({ ifOlderThan }) rotates only a key that is due.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { noorle, Client, newAccount, requestLog, server, rejectsWith, FAST } from './helpers.mjs'
 
 const MONTH_MS = 30 * 24 * 3600 * 1000
 
-test('rotateFile with ifOlderThan: not due changes nothing, due rotates', async () => {
+test('rotateFile with ifOlderThan: not due changes nothing, due rotates', async (t) => {
   const acct = await newAccount('node-sched')
   const dir = mkdtempSync(join(tmpdir(), 'noorle-sched-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
   const path = join(dir, 'key')
   writeFileSync(path, acct.key.exposeSecret() + '\n', { mode: 0o600 })
   const c = new Client({ apiKeyFile: path, baseUrl: server().baseUrl, ...FAST })
