@@ -145,7 +145,10 @@ impl std::fmt::Debug for ClientConfig {
             // Values may be secrets: only the names.
             .field(
                 "env_vars",
-                &self.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+                &self
+                    .env_vars
+                    .as_ref()
+                    .map(|m| m.keys().map(|k| redact_keys_in(k)).collect::<Vec<_>>()),
             )
             .field("credentials_file", &self.credentials_file)
             .field("docker_secret", &self.docker_secret)
