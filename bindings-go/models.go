@@ -184,27 +184,26 @@ func decodeRecord(b []byte, name string, f wireFields, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// checkFields is decodeRecord's check in one pass over b's top-level members, without building a
-// map: done is false where it cannot decide (a key with an escape, not an object, more fields than
-// it tracks), and the map-based check then runs. b is valid JSON (encoding/json checked it before
-// calling an UnmarshalJSON).
+// checkFields is decodeRecord's check in one pass over b's top-level members (with the wire
+// reader, wire.go), without building a map: done is false where it cannot decide (a key with an
+// escape, not an object, more fields than it tracks), and the map-based check then runs. b is
+// valid JSON (encoding/json checked it before calling an UnmarshalJSON).
 func checkFields(b []byte, name string, f wireFields) (done bool, err error) {
 	const most = 32
 	if len(f.Required) > most || len(f.NonNull) > most {
 		return false, nil
 	}
 	var present, nonNullNull [most]bool
-	s := memberScanner{b: b}
-	if !s.open() {
-		return false, nil
-	}
-	for {
-		key, null, more, ok := s.next()
-		if !ok {
-			return false, nil
-		}
+	r := wireReader{b: b, ok: true}
+	r.eat('{')
+	for first := true; r.ok; {
+		key, more := r.member(&first)
 		if !more {
 			break
+		}
+		null := r.null()
+		if !null {
+			r.skip()
 		}
 		// A repeated key counts by its last value, as in a map.
 		for i, k := range f.Required {
@@ -218,6 +217,9 @@ func checkFields(b []byte, name string, f wireFields) (done bool, err error) {
 			}
 		}
 	}
+	if !r.ok {
+		return false, nil
+	}
 	for i, k := range f.Required {
 		if !present[i] {
 			return true, fmt.Errorf("%s: the required field %q is missing", name, k)
@@ -229,119 +231,4 @@ func checkFields(b []byte, name string, f wireFields) (done bool, err error) {
 		}
 	}
 	return true, nil
-}
-
-// memberScanner walks the members of one JSON object, skipping their values.
-type memberScanner struct {
-	b []byte
-	i int
-}
-
-func (s *memberScanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// open consumes the object's '{'; false when b is not an object.
-func (s *memberScanner) open() bool {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	return true
-}
-
-// next returns the next member's key (raw, without quotes) and whether its value is null; more
-// is false at the object's end; ok is false where the scanner gives up (a key with an escape).
-func (s *memberScanner) next() (key []byte, null, more, ok bool) {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ',' {
-		s.i++
-		s.ws()
-	}
-	if s.i >= len(s.b) {
-		return nil, false, false, false
-	}
-	if s.b[s.i] == '}' {
-		return nil, false, false, true
-	}
-	if s.b[s.i] != '"' {
-		return nil, false, false, false
-	}
-	j := s.i + 1
-	for j < len(s.b) && s.b[j] != '"' {
-		if s.b[j] == '\\' {
-			return nil, false, false, false
-		}
-		j++
-	}
-	if j >= len(s.b) {
-		return nil, false, false, false
-	}
-	key = s.b[s.i+1 : j]
-	s.i = j + 1
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != ':' {
-		return nil, false, false, false
-	}
-	s.i++
-	s.ws()
-	if s.i >= len(s.b) {
-		return nil, false, false, false
-	}
-	null = s.b[s.i] == 'n'
-	if !s.skipValue() {
-		return nil, false, false, false
-	}
-	return key, null, true, true
-}
-
-// skipValue moves past one value: a string, a nested object or array, or a literal (which ends
-// at the ',' or '}' after it, left unconsumed).
-func (s *memberScanner) skipValue() bool {
-	depth := 0
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '"':
-			s.i++
-			for s.i < len(s.b) && s.b[s.i] != '"' {
-				if s.b[s.i] == '\\' {
-					s.i++
-				}
-				s.i++
-			}
-			if s.i >= len(s.b) {
-				return false
-			}
-			s.i++
-			if depth == 0 {
-				return true
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return true
-			}
-			depth--
-			if depth == 0 {
-				s.i++
-				return true
-			}
-		case ',':
-			if depth == 0 {
-				return true
-			}
-		}
-		s.i++
-	}
-	return false
 }

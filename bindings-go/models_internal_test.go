@@ -66,3 +66,20 @@ func TestFieldCheckWithoutAMapAgreesWithTheMap(t *testing.T) {
 		}
 	}
 }
+
+// Any valid JSON: where the one-pass check decides, the map agrees (the table above as seeds).
+func FuzzFieldCheck(f *testing.F) {
+	for _, s := range []string{`{"id":"a","owner":{"k":[1,"}"]},"at":null}`, `{"id":null}`, `{"a":"\\\"","id":1}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	fields := wireFields{Required: []string{"id", "owner", "at"}, NonNull: []string{"id", "owner"}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // encoding/json checks the text before an UnmarshalJSON sees it
+		}
+		done, err := checkFields(b, "R", fields)
+		if want := mapCheck(b, "R", fields); done && fmt.Sprint(err) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, the map says %v", b, err, want)
+		}
+	})
+}

@@ -109,6 +109,51 @@ func (r *wireReader) null() bool {
 	return false
 }
 
+// skip moves past one value of valid JSON: a string, a nested object or array, or a literal
+// (which ends at the ',' or '}' after it, left unconsumed).
+func (r *wireReader) skip() {
+	r.ws()
+	depth := 0
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case '"':
+			r.i++
+			for r.i < len(r.b) && r.b[r.i] != '"' {
+				if r.b[r.i] == '\\' {
+					r.i++
+				}
+				r.i++
+			}
+			if r.i >= len(r.b) {
+				r.ok = false
+				return
+			}
+			r.i++
+			if depth == 0 {
+				return
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return
+			}
+			depth--
+			if depth == 0 {
+				r.i++
+				return
+			}
+		case ',':
+			if depth == 0 {
+				return
+			}
+		}
+		r.i++
+	}
+	r.ok = false
+}
+
 func (r *wireReader) int() int {
 	r.ws()
 	j := r.i
