@@ -4,6 +4,21 @@ use serde_json::Value;
 
 use crate::key::{ACCESS_ID_LEN, PREFIX};
 
+/// A value's `Debug` with anything key-shaped redacted (`{:#?}` kept): for values that may hold a
+/// key pasted where none belongs (a name, a path, a language tag).
+pub(crate) struct RedactedDebug<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = if f.alternate() {
+            format!("{:#?}", self.0)
+        } else {
+            format!("{:?}", self.0)
+        };
+        f.write_str(&redact_keys_in(&text))
+    }
+}
+
 /// Replaces anything shaped like a whole key in `text` with its redacted form. Used on text that
 /// comes from outside (server messages), as a second line of defence.
 pub fn redact_keys_in(text: &str) -> String {

@@ -11,6 +11,7 @@ use crate::client::{Client, ClientBuilder, RequestOptions, RetryPolicy};
 use crate::error::{redact_keys_in, Error, Result};
 use crate::key::ApiKey;
 use crate::load::{Env, LoadOptions};
+use crate::redact::RedactedDebug;
 
 /// Client and loader options, as every binding accepts them (README.md, "Configuration").
 /// `Debug` redacts the key and shows only the names of `env_vars`.
@@ -87,10 +88,7 @@ impl std::fmt::Debug for CallOptions {
             .field("timeout", &self.timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
-            .field(
-                "idempotency_key",
-                &self.idempotency_key.as_deref().map(redact_keys_in),
-            )
+            .field("idempotency_key", &RedactedDebug(&self.idempotency_key))
             .finish()
     }
 }
@@ -110,50 +108,48 @@ pub(super) fn secret_debug(s: &str) -> String {
 
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        RedactedDebug(&Fields(self)).fmt(f)
+    }
+}
+
+/// `ClientConfig`'s fields as `Debug` shows them, before the whole text is redacted (so a key
+/// pasted into any field, a path, a profile name, the language tag, never shows): the key as
+/// `secret_debug` gives it (nothing of a value that is not a key), the command's program only
+/// (arguments may be secret), the names of `env_vars` only (values may be secrets).
+struct Fields<'a>(&'a ClientConfig);
+
+impl std::fmt::Debug for Fields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = self.0;
         f.debug_struct("ClientConfig")
-            .field("api_key", &self.api_key.as_deref().map(secret_debug))
-            // A key pasted into the wrong field still never shows.
-            .field(
-                "api_key_file",
-                &self
-                    .api_key_file
-                    .as_ref()
-                    .map(|p| redact_keys_in(&p.to_string_lossy())),
-            )
-            // Arguments may be secret: the program and the number of arguments only.
+            .field("api_key", &c.api_key.as_deref().map(secret_debug))
+            .field("api_key_file", &c.api_key_file)
             .field(
                 "api_key_command",
-                &self.api_key_command.as_ref().map(|argv| {
-                    let program = argv.first().map(|p| redact_keys_in(p)).unwrap_or_default();
+                &c.api_key_command.as_ref().map(|argv| {
+                    let program = argv.first().map(String::as_str).unwrap_or_default();
                     format!("{program} (+{} arguments)", argv.len().saturating_sub(1))
                 }),
             )
-            .field("api_key_command_timeout", &self.api_key_command_timeout)
-            .field("profile", &self.profile.as_deref().map(redact_keys_in))
-            .field("base_url", &self.base_url.as_deref().map(redact_keys_in))
-            .field(
-                "header_scheme",
-                &self.header_scheme.as_deref().map(redact_keys_in),
-            )
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("max_retries", &self.max_retries)
-            .field("total_timeout", &self.total_timeout)
-            .field("retry_base_delay", &self.retry_base_delay)
-            .field("retry_max_delay", &self.retry_max_delay)
-            .field("env", &self.env)
-            // Values may be secrets: only the names.
+            .field("api_key_command_timeout", &c.api_key_command_timeout)
+            .field("profile", &c.profile)
+            .field("base_url", &c.base_url)
+            .field("header_scheme", &c.header_scheme)
+            .field("timeout", &c.timeout)
+            .field("connect_timeout", &c.connect_timeout)
+            .field("max_retries", &c.max_retries)
+            .field("total_timeout", &c.total_timeout)
+            .field("retry_base_delay", &c.retry_base_delay)
+            .field("retry_max_delay", &c.retry_max_delay)
+            .field("env", &c.env)
             .field(
                 "env_vars",
-                &self
-                    .env_vars
-                    .as_ref()
-                    .map(|m| m.keys().map(|k| redact_keys_in(k)).collect::<Vec<_>>()),
+                &c.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
             )
-            .field("credentials_file", &self.credentials_file)
-            .field("docker_secret", &self.docker_secret)
-            .field("reload_interval", &self.reload_interval)
-            .field("sdk_language", &self.sdk_language)
+            .field("credentials_file", &c.credentials_file)
+            .field("docker_secret", &c.docker_secret)
+            .field("reload_interval", &c.reload_interval)
+            .field("sdk_language", &c.sdk_language)
             .finish()
     }
 }

@@ -12,6 +12,7 @@ use crate::models::{
     CreateApiKey, CreateServiceAccount, ListApiKeys, PageParams, RotateApiKey, UpdateApiKey,
     UpdateServiceAccount,
 };
+use crate::redact::RedactedDebug;
 
 /// Defines [`Op`] and [`OPERATIONS`] from one table, so the list of names cannot drift from
 /// what the dispatcher accepts.
@@ -149,20 +150,18 @@ impl From<Op> for Operation {
 
 impl std::fmt::Debug for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Operation")
-            .field("op", &self.op)
-            .field("options", &self.options)
-            .finish()
-    }
-}
-
-/// A value's `Debug` with anything key-shaped redacted: the caller's parameters may hold a key
-/// pasted into a name, a description or a path.
-struct RedactedDebug<'a, T: ?Sized>(&'a T);
-
-impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_keys_in(&format!("{:?}", self.0)))
+        // Each field redacts itself; the whole is redacted again, so a field added later without
+        // its own redaction still never shows a key.
+        struct Fields<'a>(&'a Operation);
+        impl std::fmt::Debug for Fields<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Operation")
+                    .field("op", &self.0.op)
+                    .field("options", &self.0.options)
+                    .finish()
+            }
+        }
+        RedactedDebug(&Fields(self)).fmt(f)
     }
 }
 
@@ -313,9 +312,12 @@ mod tests {
 
     #[test]
     fn debug_never_shows_a_key() {
+        // A key pasted into every field that takes text.
         let config = ClientConfig::from_json(
-            &json!({"api_key": KEY, "header_scheme": KEY,
-                    "env_vars": {"NOORLE_API_KEY": KEY}})
+            &json!({"api_key": KEY, "header_scheme": KEY, "api_key_file": format!("/k/{KEY}"),
+                    "api_key_command": [KEY], "profile": KEY, "base_url": KEY,
+                    "credentials_file": KEY, "docker_secret": KEY, "sdk_language": format!("x\\{KEY}"),
+                    "env_vars": {"NOORLE_API_KEY": KEY, KEY: "v"}})
             .to_string(),
         )
         .unwrap();
@@ -335,7 +337,7 @@ mod tests {
             json!({"op": "api_keys.rotate_file", "path": format!("/k/{KEY}")}),
             json!({"op": "whoami", "options": {"idempotency_key": KEY, "timeout": 1.5}}),
         ];
-        let mut shown = format!("{config:?}");
+        let mut shown = format!("{config:?}{config:#?}");
         for op in ops {
             shown.push_str(&format!(
                 "{:?}",
