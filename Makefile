@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 WITH_SERVER := scripts/with-devserver
 
-.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench bench-scan clean fuzz fuzz-smoke \
+.PHONY: test demo rust-test lint contract python-test node-test c-test go-test go bench bench-scan clean fuzz fuzz-smoke fuzz-replay \
 	dist dist-test
 
 # Every suite, each timed, with a summary line per suite at the end (scripts/test-all).
@@ -41,12 +41,17 @@ go-test:
 	$(WITH_SERVER) bindings-go/test.sh
 
 # Fuzz targets (fuzz/, cargo-fuzz on the nightly toolchain): parsers, the operation dispatcher and
-# the C ABI. A crash, panic or secret in an error message fails them (scripts/fuzz).
+# the C ABI. A crash, panic or secret in an error message fails them (scripts/fuzz). `make test`
+# replays the committed seeds (deterministic); exploring, which finds new inputs by chance, is
+# `fuzz` (also nightly in .github/workflows/fuzz.yml) and `fuzz-smoke` (20 s per target).
 fuzz:
 	scripts/fuzz 300
 
 fuzz-smoke:
 	scripts/fuzz 20
+
+fuzz-replay:
+	scripts/fuzz --replay
 
 # Release artifacts for this machine's platform (x86_64 Linux, glibc) into dist/: crates, CLI archives
 # with SHA256SUMS, the manylinux2014 abi3 wheel and sdist, the npm packages, the Go release tree.
