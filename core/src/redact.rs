@@ -19,6 +19,13 @@ impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
     }
 }
 
+/// A credential command as `Debug` shows it: the program and the number of arguments (arguments
+/// may be secret, a token say).
+pub(crate) fn command_debug(argv: &[String]) -> String {
+    let program = argv.first().map(String::as_str).unwrap_or_default();
+    format!("{program} (+{} arguments)", argv.len().saturating_sub(1))
+}
+
 /// Replaces anything shaped like a whole key in `text` with its redacted form. Used on text that
 /// comes from outside (server messages), as a second line of defence.
 pub fn redact_keys_in(text: &str) -> String {

@@ -369,3 +369,40 @@ fn a_key_file_with_a_bom_says_bom() {
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert!(err.to_string().contains("BOM"), "{err}");
 }
+
+/// `{:?}` of every public options type and of a client never shows a key, wherever the caller
+/// pasted it, nor a credential command's arguments (a token, say): only the program.
+#[test]
+fn debug_of_options_and_client_shows_no_secret() {
+    let key = random_key();
+    let secret = &key[35..];
+    let load = LoadOptions::default()
+        .api_key_file(format!("/keys/{key}"))
+        .profile(key.clone())
+        .credentials_file(format!("/c/{key}"))
+        .docker_secret(Some(format!("/s/{key}").into()));
+    let mut load_with_command = load.clone();
+    load_with_command.api_key_command = Some(vec![key.clone(), "-token=s3cr3t-t0ken".into()]);
+    let builder = Client::builder()
+        .load_options(load.clone())
+        .api_key_command([key.as_str(), "-token=s3cr3t-t0ken"])
+        .base_url(format!("http://127.0.0.1:9/{key}/"))
+        .sdk_language(format!("lang/{key}"));
+    let options = RequestOptions::default().idempotency_key(key.clone());
+    let client = Client::builder()
+        .no_ambient_config()
+        .api_key(ApiKey::parse(&key).unwrap())
+        .base_url(format!("http://127.0.0.1:9/{key}/"))
+        .build()
+        .unwrap();
+    let shown = format!(
+        "{load:?} {load_with_command:?} {builder:?} {builder:#?} {options:?} {client:?} {client:#?}"
+    );
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    // Still useful: the access id and the program are shown.
+    assert!(
+        shown.contains(&key[..35]) && shown.contains("(+1 arguments)"),
+        "{shown}"
+    );
+}

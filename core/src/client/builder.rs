@@ -12,9 +12,11 @@ use crate::error::{Error, Result};
 use crate::headers::HeaderScheme;
 use crate::key::ApiKey;
 use crate::load::{load_api_key, Env, LoadOptions, ENV_BASE_URL};
+use crate::redact::RedactedDebug;
 
 /// Builds a [`Client`]. Unset options come from the environment, then the profile, then defaults.
-#[derive(Debug, Clone)]
+/// `Debug` shows nothing secret: the key redacted, the command's program only, nothing key-shaped.
+#[derive(Clone)]
 pub struct ClientBuilder {
     load: LoadOptions,
     base_url: Option<String>,
@@ -25,6 +27,29 @@ pub struct ClientBuilder {
     total_timeout: Option<Duration>,
     reload_interval: Duration,
     sdk: String,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Fields<'a>(&'a ClientBuilder);
+        impl std::fmt::Debug for Fields<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let b = self.0;
+                f.debug_struct("ClientBuilder")
+                    .field("load", &b.load)
+                    .field("base_url", &b.base_url)
+                    .field("header_scheme", &b.header_scheme)
+                    .field("timeout", &b.timeout)
+                    .field("connect_timeout", &b.connect_timeout)
+                    .field("retry", &b.retry)
+                    .field("total_timeout", &b.total_timeout)
+                    .field("reload_interval", &b.reload_interval)
+                    .field("sdk", &b.sdk)
+                    .finish()
+            }
+        }
+        RedactedDebug(&Fields(self)).fmt(f)
+    }
 }
 
 impl Default for ClientBuilder {

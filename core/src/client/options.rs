@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
-/// Per-call options. Each one set overrides the client's setting; unset ones keep it.
-#[derive(Debug, Clone, Default)]
+use crate::redact::RedactedDebug;
+
+/// Per-call options. Each one set overrides the client's setting; unset ones keep it. `Debug`
+/// redacts a key pasted as the idempotency key.
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct RequestOptions {
     /// The `Idempotency-Key` for a POST; one is generated when absent.
@@ -16,6 +19,17 @@ pub struct RequestOptions {
     pub timeout: Option<Duration>,
     /// Retries after the first attempt; overrides the client's [`crate::RetryPolicy::max_retries`].
     pub max_retries: Option<u32>,
+}
+
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("idempotency_key", &RedactedDebug(&self.idempotency_key))
+            .field("total_timeout", &self.total_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
 }
 
 impl RequestOptions {

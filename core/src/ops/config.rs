@@ -11,7 +11,7 @@ use crate::client::{Client, ClientBuilder, RequestOptions, RetryPolicy};
 use crate::error::{redact_keys_in, Error, Result};
 use crate::key::ApiKey;
 use crate::load::{Env, LoadOptions};
-use crate::redact::RedactedDebug;
+use crate::redact::{command_debug, RedactedDebug};
 
 /// Client and loader options, as every binding accepts them (README.md, "Configuration").
 /// `Debug` redacts the key and shows only the names of `env_vars`.
@@ -126,10 +126,7 @@ impl std::fmt::Debug for Fields<'_> {
             .field("api_key_file", &c.api_key_file)
             .field(
                 "api_key_command",
-                &c.api_key_command.as_ref().map(|argv| {
-                    let program = argv.first().map(String::as_str).unwrap_or_default();
-                    format!("{program} (+{} arguments)", argv.len().saturating_sub(1))
-                }),
+                &c.api_key_command.as_deref().map(command_debug),
             )
             .field("api_key_command_timeout", &c.api_key_command_timeout)
             .field("profile", &c.profile)
