@@ -392,7 +392,8 @@ fn debug_of_options_and_client_shows_no_secret() {
     let client = Client::builder()
         .no_ambient_config()
         .api_key(ApiKey::parse(&key).unwrap())
-        .base_url(format!("http://127.0.0.1:9/{key}/"))
+        .api_key_file(format!("/keys/{key}"))
+        .base_url("http://127.0.0.1:9/")
         .build()
         .unwrap();
     let shown = format!(
@@ -405,4 +406,26 @@ fn debug_of_options_and_client_shows_no_secret() {
         shown.contains(&key[..35]) && shown.contains("(+1 arguments)"),
         "{shown}"
     );
+}
+
+/// A key pasted into the base URL would go out in every request's URL: the client refuses it,
+/// without showing the secret.
+#[test]
+fn a_base_url_holding_a_key_is_refused() {
+    let key = random_key();
+    for url in [
+        format!("http://127.0.0.1:9/{key}/"),
+        format!("http://127.0.0.1:9/?k={key}"),
+        format!("http://u:{key}@127.0.0.1:9/"),
+    ] {
+        let err = Client::builder()
+            .no_ambient_config()
+            .api_key(ApiKey::parse(&random_key()).unwrap())
+            .base_url(url.clone())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{url}: {err}");
+        assert!(err.to_string().contains("holds an API key"), "{err}");
+        assert!(!format!("{err} {err:?}").contains(&key[35..]), "{err}");
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::commandkey::CommandKey;
 use super::keysource::{FileKey, KeyProvider};
 use super::{Client, Inner, RetryPolicy, DEFAULT_BASE_URL, VERSION};
-use crate::error::{Error, Result};
+use crate::error::{redact_keys_in, Error, Result};
 use crate::headers::HeaderScheme;
 use crate::key::ApiKey;
 use crate::load::{load_api_key, Env, LoadOptions, ENV_BASE_URL};
@@ -184,6 +184,13 @@ impl ClientBuilder {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(Error::config(format!(
                 "invalid base URL '{base_url}': use http:// or https:// and a host"
+            )));
+        }
+        // A key in the base URL would travel in every request's URL, into access logs.
+        if redact_keys_in(&base_url) != base_url {
+            return Err(Error::config(format!(
+                "the base URL '{base_url}' holds an API key, which would be sent in every \
+                 request's URL: give the base URL without it, and the key as the API key"
             )));
         }
         let user_agent = format!(
