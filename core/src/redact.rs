@@ -19,6 +19,21 @@ impl<T: std::fmt::Debug + ?Sized> std::fmt::Debug for RedactedDebug<'_, T> {
     }
 }
 
+/// Writes a `Debug` with `write`, then redacts the whole text: for a type whose fields are the
+/// caller's text, so that a field added later without its own redaction still shows no key.
+pub(crate) fn debug_redacted(
+    f: &mut std::fmt::Formatter<'_>,
+    write: impl Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result,
+) -> std::fmt::Result {
+    struct With<F>(F);
+    impl<F: Fn(&mut std::fmt::Formatter<'_>) -> std::fmt::Result> std::fmt::Debug for With<F> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            (self.0)(f)
+        }
+    }
+    std::fmt::Debug::fmt(&RedactedDebug(&With(write)), f)
+}
+
 /// A credential command as `Debug` shows it: the program and the number of arguments (arguments
 /// may be secret, a token say).
 pub(crate) fn command_debug(argv: &[String]) -> String {

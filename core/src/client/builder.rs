@@ -12,7 +12,7 @@ use crate::error::{redact_keys_in, Error, Result};
 use crate::headers::HeaderScheme;
 use crate::key::ApiKey;
 use crate::load::{load_api_key, Env, LoadOptions, ENV_BASE_URL};
-use crate::redact::RedactedDebug;
+use crate::redact::debug_redacted;
 
 /// Builds a [`Client`]. Unset options come from the environment, then the profile, then defaults.
 /// `Debug` shows nothing secret: the key redacted, the command's program only, nothing key-shaped.
@@ -31,24 +31,20 @@ pub struct ClientBuilder {
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        struct Fields<'a>(&'a ClientBuilder);
-        impl std::fmt::Debug for Fields<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let b = self.0;
-                f.debug_struct("ClientBuilder")
-                    .field("load", &b.load)
-                    .field("base_url", &b.base_url)
-                    .field("header_scheme", &b.header_scheme)
-                    .field("timeout", &b.timeout)
-                    .field("connect_timeout", &b.connect_timeout)
-                    .field("retry", &b.retry)
-                    .field("total_timeout", &b.total_timeout)
-                    .field("reload_interval", &b.reload_interval)
-                    .field("sdk", &b.sdk)
-                    .finish()
-            }
-        }
-        RedactedDebug(&Fields(self)).fmt(f)
+        let b = self;
+        debug_redacted(f, |f| {
+            f.debug_struct("ClientBuilder")
+                .field("load", &b.load)
+                .field("base_url", &b.base_url)
+                .field("header_scheme", &b.header_scheme)
+                .field("timeout", &b.timeout)
+                .field("connect_timeout", &b.connect_timeout)
+                .field("retry", &b.retry)
+                .field("total_timeout", &b.total_timeout)
+                .field("reload_interval", &b.reload_interval)
+                .field("sdk", &b.sdk)
+                .finish()
+        })
     }
 }
 

@@ -29,7 +29,7 @@ use crate::headers::{auth_header_value, HeaderScheme};
 use crate::key::ApiKey;
 use crate::load::KeySource;
 use crate::models::ApiKeyRecord;
-use crate::redact::RedactedDebug;
+use crate::redact::debug_redacted;
 use builder::HttpFactory;
 use decode::{decode_created, decode_page};
 use encode::{idempotency_header, path_segment};
@@ -68,19 +68,15 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The whole text redacted: the base URL and the key's source are the caller's text.
-        struct Fields<'a>(&'a Client);
-        impl std::fmt::Debug for Fields<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let inner = &self.0.inner;
-                f.debug_struct("Client")
-                    .field("base_url", &inner.base_url)
-                    .field("key", &inner.provider.current().redacted())
-                    .field("key_source", &inner.source)
-                    .field("header_scheme", &inner.scheme)
-                    .finish()
-            }
-        }
-        RedactedDebug(&Fields(self)).fmt(f)
+        let inner = &self.inner;
+        debug_redacted(f, |f| {
+            f.debug_struct("Client")
+                .field("base_url", &inner.base_url)
+                .field("key", &inner.provider.current().redacted())
+                .field("key_source", &inner.source)
+                .field("header_scheme", &inner.scheme)
+                .finish()
+        })
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::key::ApiKey;
-use crate::redact::{command_debug, RedactedDebug};
+use crate::redact::{command_debug, debug_redacted};
 use crate::timestamp::Timestamp;
 
 pub use chain::{credentials_path, load_api_key, locate_api_key};
@@ -131,26 +131,22 @@ pub struct LoadOptions {
 
 impl fmt::Debug for LoadOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Fields<'a>(&'a LoadOptions);
-        impl fmt::Debug for Fields<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let o = self.0;
-                f.debug_struct("LoadOptions")
-                    .field("api_key", &o.api_key)
-                    .field("api_key_file", &o.api_key_file)
-                    .field(
-                        "api_key_command",
-                        &o.api_key_command.as_deref().map(command_debug),
-                    )
-                    .field("api_key_command_timeout", &o.api_key_command_timeout)
-                    .field("profile", &o.profile)
-                    .field("env", &o.env)
-                    .field("credentials_file", &o.credentials_file)
-                    .field("docker_secret", &o.docker_secret)
-                    .finish()
-            }
-        }
-        RedactedDebug(&Fields(self)).fmt(f)
+        let o = self;
+        debug_redacted(f, |f| {
+            f.debug_struct("LoadOptions")
+                .field("api_key", &o.api_key)
+                .field("api_key_file", &o.api_key_file)
+                .field(
+                    "api_key_command",
+                    &o.api_key_command.as_deref().map(command_debug),
+                )
+                .field("api_key_command_timeout", &o.api_key_command_timeout)
+                .field("profile", &o.profile)
+                .field("env", &o.env)
+                .field("credentials_file", &o.credentials_file)
+                .field("docker_secret", &o.docker_secret)
+                .finish()
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use crate::client::{Client, ClientBuilder, RequestOptions, RetryPolicy};
 use crate::error::{redact_keys_in, Error, Result};
 use crate::key::ApiKey;
 use crate::load::{Env, LoadOptions};
-use crate::redact::{command_debug, RedactedDebug};
+use crate::redact::{command_debug, debug_redacted, RedactedDebug};
 
 /// Client and loader options, as every binding accepts them (README.md, "Configuration").
 /// `Debug` redacts the key and shows only the names of `env_vars`.
@@ -107,47 +107,41 @@ pub(super) fn secret_debug(s: &str) -> String {
 }
 
 impl std::fmt::Debug for ClientConfig {
+    /// Shown: the key as `secret_debug` gives it (nothing of a value that is not a key), the
+    /// command's program only (arguments may be secret), the names of `env_vars` only (values may
+    /// be secrets); then the whole text is redacted, so a key pasted into any field (a path, a
+    /// profile name, the language tag) never shows.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        RedactedDebug(&Fields(self)).fmt(f)
-    }
-}
-
-/// `ClientConfig`'s fields as `Debug` shows them, before the whole text is redacted (so a key
-/// pasted into any field, a path, a profile name, the language tag, never shows): the key as
-/// `secret_debug` gives it (nothing of a value that is not a key), the command's program only
-/// (arguments may be secret), the names of `env_vars` only (values may be secrets).
-struct Fields<'a>(&'a ClientConfig);
-
-impl std::fmt::Debug for Fields<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let c = self.0;
-        f.debug_struct("ClientConfig")
-            .field("api_key", &c.api_key.as_deref().map(secret_debug))
-            .field("api_key_file", &c.api_key_file)
-            .field(
-                "api_key_command",
-                &c.api_key_command.as_deref().map(command_debug),
-            )
-            .field("api_key_command_timeout", &c.api_key_command_timeout)
-            .field("profile", &c.profile)
-            .field("base_url", &c.base_url)
-            .field("header_scheme", &c.header_scheme)
-            .field("timeout", &c.timeout)
-            .field("connect_timeout", &c.connect_timeout)
-            .field("max_retries", &c.max_retries)
-            .field("total_timeout", &c.total_timeout)
-            .field("retry_base_delay", &c.retry_base_delay)
-            .field("retry_max_delay", &c.retry_max_delay)
-            .field("env", &c.env)
-            .field(
-                "env_vars",
-                &c.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
-            )
-            .field("credentials_file", &c.credentials_file)
-            .field("docker_secret", &c.docker_secret)
-            .field("reload_interval", &c.reload_interval)
-            .field("sdk_language", &c.sdk_language)
-            .finish()
+        let c = self;
+        debug_redacted(f, |f| {
+            f.debug_struct("ClientConfig")
+                .field("api_key", &c.api_key.as_deref().map(secret_debug))
+                .field("api_key_file", &c.api_key_file)
+                .field(
+                    "api_key_command",
+                    &c.api_key_command.as_deref().map(command_debug),
+                )
+                .field("api_key_command_timeout", &c.api_key_command_timeout)
+                .field("profile", &c.profile)
+                .field("base_url", &c.base_url)
+                .field("header_scheme", &c.header_scheme)
+                .field("timeout", &c.timeout)
+                .field("connect_timeout", &c.connect_timeout)
+                .field("max_retries", &c.max_retries)
+                .field("total_timeout", &c.total_timeout)
+                .field("retry_base_delay", &c.retry_base_delay)
+                .field("retry_max_delay", &c.retry_max_delay)
+                .field("env", &c.env)
+                .field(
+                    "env_vars",
+                    &c.env_vars.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+                )
+                .field("credentials_file", &c.credentials_file)
+                .field("docker_secret", &c.docker_secret)
+                .field("reload_interval", &c.reload_interval)
+                .field("sdk_language", &c.sdk_language)
+                .finish()
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::models::{
     CreateApiKey, CreateServiceAccount, ListApiKeys, PageParams, RotateApiKey, UpdateApiKey,
     UpdateServiceAccount,
 };
-use crate::redact::RedactedDebug;
+use crate::redact::{debug_redacted, RedactedDebug};
 
 /// Defines [`Op`] and [`OPERATIONS`] from one table, so the list of names cannot drift from
 /// what the dispatcher accepts.
@@ -152,16 +152,12 @@ impl std::fmt::Debug for Operation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Each field redacts itself; the whole is redacted again, so a field added later without
         // its own redaction still never shows a key.
-        struct Fields<'a>(&'a Operation);
-        impl std::fmt::Debug for Fields<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct("Operation")
-                    .field("op", &self.0.op)
-                    .field("options", &self.0.options)
-                    .finish()
-            }
-        }
-        RedactedDebug(&Fields(self)).fmt(f)
+        debug_redacted(f, |f| {
+            f.debug_struct("Operation")
+                .field("op", &self.op)
+                .field("options", &self.options)
+                .finish()
+        })
     }
 }
 
