@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"sync"
 	"unsafe"
 )
@@ -98,44 +99,94 @@ type queue struct {
 	mu      sync.Mutex
 	pending map[uint64]chan C.noorle_buf
 	next    uint64
+	file    *os.File // the queue's readiness fd, nil when the collector waits in C
 }
 
-// newQueue creates a queue and starts its collector, which lives as long as the process.
-func newQueue() *queue {
+// newQueue creates a queue and starts its collector, which lives as long as the process. With
+// poll, the collector waits in Go's poller where the platform allows (collect).
+func newQueue(poll bool) *queue {
 	q := &queue{q: C.noorle_queue_new(), pending: map[uint64]chan C.noorle_buf{}}
 	if q.q == nil {
 		panic("noorle: cannot create a completion queue (out of memory)")
+	}
+	if poll {
+		q.file = q.readinessFile()
 	}
 	go q.collect()
 	return q
 }
 
-var defaultQueue = sync.OnceValue(newQueue)
+var defaultQueue = sync.OnceValue(func() *queue { return newQueue(true) })
 
 // replies are reused: each receives exactly one answer per submission.
 var replies = sync.Pool{New: func() any { return make(chan C.noorle_buf, 1) }}
 
-// collect takes finished calls off the queue in batches (one cgo crossing for many answers, one
-// OS thread waiting in C for all calls) and hands each buffer to its caller.
+// collect takes finished calls off the queue in batches (one cgo crossing for many answers)
+// and hands each buffer to its caller. Where the library gives the queue a readiness fd
+// (Linux), the collector waits in Go's own poller, so no OS thread sits blocked in C and a
+// wake-up costs no thread hand-off in the runtime; elsewhere one thread waits in C.
 func (q *queue) collect() {
+	if q.file != nil {
+		q.collectPolled(q.file)
+	}
 	var batch [64]C.noorle_completion
 	for {
-		n := int(C.noorle_queue_wait(q.q, 1000, &batch[0], C.size_t(len(batch))))
-		if n == 0 {
-			continue
-		}
-		q.mu.Lock()
-		for _, c := range batch[:n] {
-			tag := uint64(c.tag)
-			if ch, ok := q.pending[tag]; ok {
-				delete(q.pending, tag)
-				ch <- c.result // buffered: never blocks
-			} else {
-				C.noorle_buf_free(c.result) // cannot happen: every tag is ours, answered once
+		q.deliver(batch[:C.noorle_queue_wait(q.q, 1000, &batch[0], C.size_t(len(batch)))])
+	}
+}
+
+// readinessFile is the queue's readiness fd as a pollable file, or nil where there is none.
+func (q *queue) readinessFile() *os.File {
+	fd := int(C.noorle_queue_fd(q.q))
+	if fd < 0 {
+		return nil
+	}
+	// The fd stays the queue's: the file gets its own (non-blocking, like the original), which
+	// os.NewFile registers with the poller.
+	dup, err := dupCloexec(fd)
+	if err != nil {
+		return nil
+	}
+	return os.NewFile(uintptr(dup), "noorle-queue")
+}
+
+// collectPolled drains the queue, then waits for its fd, until the fd fails (it does not: the
+// queue lives as long as the process); then the caller falls back to waiting in C.
+func (q *queue) collectPolled(f *os.File) {
+	var batch [64]C.noorle_completion
+	var word [8]byte
+	for {
+		// Drain first: answers that arrived before the fd was made did not signal it.
+		for {
+			n := int(C.noorle_queue_wait(q.q, 0, &batch[0], C.size_t(len(batch))))
+			q.deliver(batch[:n])
+			if n < len(batch) {
+				break
 			}
 		}
-		q.mu.Unlock()
+		if _, err := f.Read(word[:]); err != nil {
+			f.Close()
+			return
+		}
 	}
+}
+
+// deliver hands each completion to the caller waiting for its tag.
+func (q *queue) deliver(done []C.noorle_completion) {
+	if len(done) == 0 {
+		return
+	}
+	q.mu.Lock()
+	for _, c := range done {
+		tag := uint64(c.tag)
+		if ch, ok := q.pending[tag]; ok {
+			delete(q.pending, tag)
+			ch <- c.result // buffered: never blocks
+		} else {
+			C.noorle_buf_free(c.result) // cannot happen: every tag is ours, answered once
+		}
+	}
+	q.mu.Unlock()
 }
 
 // submit runs a client operation through the queue and decodes its answer.

@@ -158,6 +158,7 @@ void noorle_submit(const struct noorle_queue *queue,
 // Waits up to `timeout_ms` for submissions to `queue` to complete, then moves up to `cap`
 // completions, oldest first, into `out` and returns how many (0 when none arrived in time).
 // Release each `result` with `noorle_buf_free`. Completions beyond `cap` wait for the next call.
+// A `timeout_ms` of 0 never blocks (for callers woken by `noorle_queue_fd`).
 //
 // # Safety
 // `queue` is NULL or a live handle from `noorle_queue_new`; `out` is NULL or points to writable
@@ -166,6 +167,19 @@ size_t noorle_queue_wait(const struct noorle_queue *queue,
                          uint32_t timeout_ms,
                          struct noorle_completion *out,
                          size_t cap);
+
+// A file descriptor that becomes readable when a completion arrives on an empty `queue`, for
+// callers that wait in their own event loop (Go's poller, epoll, poll) instead of a thread
+// blocked in `noorle_queue_wait`. Drain the queue (`noorle_queue_wait` with a timeout of 0
+// until it returns fewer than `cap`), wait for the fd to be readable, read its 8 bytes (which
+// resets it), and drain again; a wake-up may find nothing left. The fd belongs to the queue
+// and closes with it (`dup` it to hand it to something that closes what it is given). Returns
+// -1 where the platform offers none (only Linux has one) or for a NULL `queue`: then wait in
+// `noorle_queue_wait`.
+//
+// # Safety
+// `queue` is NULL or a live handle from `noorle_queue_new`.
+int32_t noorle_queue_fd(const struct noorle_queue *queue);
 
 // The library's version, e.g. `0.1.0`: a static string, do not free it.
 const char *noorle_version(void);

@@ -1,7 +1,9 @@
 /* C smoke test of the Noorle C ABI against the local server (run under valgrind by test.sh).
  * Needs NOORLE_BASE_URL and NOORLE_DEV_ROOT_KEY (scripts/with-devserver exports them).
  * Exits 0 only if every check held; prints nothing secret. */
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,23 @@ int main(void) {
           na ? done[0].result.ptr : "(nothing)");
     for (size_t i = 0; i < na; i++) noorle_buf_free(done[i].result);
     CHECK(noorle_queue_wait(qa, 0, done, 4) == 0 && noorle_queue_wait(qb, 0, done, 4) == 0, "queues drained", "");
+
+    /* Waiting in an event loop instead of in the library (Linux: an eventfd): poll the queue's
+     * fd, read it, then drain without blocking. */
+#ifdef __linux__
+    int qfd = noorle_queue_fd(qa);
+    CHECK(qfd >= 0 && noorle_queue_fd(qa) == qfd, "queue fd: one per queue", "");
+    noorle_submit(qa, sc, TEXT("{\"op\":\"whoami\"}"), NULL, 7);
+    struct pollfd pfd = {.fd = qfd, .events = POLLIN};
+    uint64_t word = 0;
+    CHECK(poll(&pfd, 1, 60000) == 1 && read(qfd, &word, sizeof word) == 8 && word >= 1, "queue fd: readable once answered", "");
+    na = noorle_queue_wait(qa, 0, done, 4);
+    CHECK(na == 1 && done[0].tag == 7 && has(done[0].result.ptr, access_id), "queue fd: the answer is there",
+          na ? done[0].result.ptr : "(nothing)");
+    for (size_t i = 0; i < na; i++) noorle_buf_free(done[i].result);
+#else
+    CHECK(noorle_queue_fd(qa) == -1, "queue fd: none off Linux", "");
+#endif
     noorle_queue_free(qa);
     noorle_queue_free(qb);
 

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -65,18 +65,86 @@ pub struct NoorleQueue {
 
 #[derive(Default)]
 struct Queue {
-    done: Mutex<VecDeque<(u64, Vec<u8>)>>,
+    done: Mutex<Done>,
     ready: Condvar,
+    /// The queue's readiness fd (`noorle_queue_fd`), made on first request: `None` inside where
+    /// the platform has none.
+    signal: OnceLock<Option<signal::Signal>>,
+}
+
+#[derive(Default)]
+struct Done {
+    answers: VecDeque<(u64, Vec<u8>)>,
+    /// Threads blocked in `noorle_queue_wait`: nobody to wake means no futex call per completion.
+    waiting: usize,
 }
 
 impl Queue {
     fn complete(&self, tag: u64, outcome: noorle::Result<impl Serialize>) {
         let text = envelope(outcome);
-        self.done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back((tag, text));
-        self.ready.notify_one();
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        let was_empty = done.answers.is_empty();
+        done.answers.push_back((tag, text));
+        let wake = done.waiting > 0;
+        drop(done);
+        if wake {
+            self.ready.notify_one();
+        }
+        // Readers drain the queue after each signal, so only the first answer of a batch signals.
+        if was_empty {
+            if let Some(Some(s)) = self.signal.get() {
+                s.raise();
+            }
+        }
+    }
+}
+
+/// The readiness fd of a queue: a Linux eventfd (non-blocking, close-on-exec), readable while
+/// the counter is non-zero. Elsewhere there is none and callers wait in `noorle_queue_wait`.
+mod signal {
+    #[cfg(target_os = "linux")]
+    pub(crate) struct Signal(std::os::fd::OwnedFd);
+
+    #[cfg(target_os = "linux")]
+    impl Signal {
+        pub(crate) fn new() -> Option<Self> {
+            use std::os::fd::FromRawFd;
+            // SAFETY: plain syscall; on success the fd is new and ours alone.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            // SAFETY: a fresh fd from eventfd, owned from here on.
+            (fd >= 0).then(|| Self(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+        }
+
+        pub(crate) fn raw(&self) -> i32 {
+            use std::os::fd::AsRawFd;
+            self.0.as_raw_fd()
+        }
+
+        /// Adds one to the counter. It cannot fail short of overflow (2^64 - 2 unread signals),
+        /// and then the fd is readable anyway.
+        pub(crate) fn raise(&self) {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to an fd we own.
+            let _ = unsafe { libc::write(self.raw(), (&raw const one).cast(), 8) };
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) struct Signal(std::convert::Infallible);
+
+    #[cfg(not(target_os = "linux"))]
+    impl Signal {
+        pub(crate) fn new() -> Option<Self> {
+            None
+        }
+
+        pub(crate) fn raw(&self) -> i32 {
+            match self.0 {}
+        }
+
+        pub(crate) fn raise(&self) {
+            match self.0 {}
+        }
     }
 }
 
@@ -84,7 +152,7 @@ impl Drop for Queue {
     // Answers nobody collected may hold a new key.
     fn drop(&mut self) {
         let done = self.done.get_mut().unwrap_or_else(|p| p.into_inner());
-        for (_, text) in done.iter_mut() {
+        for (_, text) in done.answers.iter_mut() {
             text.zeroize();
         }
     }
@@ -438,6 +506,7 @@ pub unsafe extern "C" fn noorle_submit(
 /// Waits up to `timeout_ms` for submissions to `queue` to complete, then moves up to `cap`
 /// completions, oldest first, into `out` and returns how many (0 when none arrived in time).
 /// Release each `result` with `noorle_buf_free`. Completions beyond `cap` wait for the next call.
+/// A `timeout_ms` of 0 never blocks (for callers woken by `noorle_queue_fd`).
 ///
 /// # Safety
 /// `queue` is NULL or a live handle from `noorle_queue_new`; `out` is NULL or points to writable
@@ -459,16 +528,18 @@ pub unsafe extern "C" fn noorle_queue_wait(
         }
         let q = &queue.inner;
         let mut done = q.done.lock().unwrap_or_else(|p| p.into_inner());
-        if done.is_empty() {
+        if done.answers.is_empty() && timeout_ms > 0 {
             let wait = Duration::from_millis(u64::from(timeout_ms));
+            done.waiting += 1;
             done = q
                 .ready
-                .wait_timeout_while(done, wait, |d| d.is_empty())
+                .wait_timeout_while(done, wait, |d| d.answers.is_empty())
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
+            done.waiting -= 1;
         }
-        let n = done.len().min(cap);
-        for (i, (tag, text)) in done.drain(..n).enumerate() {
+        let n = done.answers.len().min(cap);
+        for (i, (tag, text)) in done.answers.drain(..n).enumerate() {
             // SAFETY: `out` has room for `cap` > i completions per the contract.
             unsafe {
                 out.add(i).write(NoorleCompletion {
@@ -480,6 +551,32 @@ pub unsafe extern "C" fn noorle_queue_wait(
         n
     }))
     .unwrap_or(0)
+}
+
+/// A file descriptor that becomes readable when a completion arrives on an empty `queue`, for
+/// callers that wait in their own event loop (Go's poller, epoll, poll) instead of a thread
+/// blocked in `noorle_queue_wait`. Drain the queue (`noorle_queue_wait` with a timeout of 0
+/// until it returns fewer than `cap`), wait for the fd to be readable, read its 8 bytes (which
+/// resets it), and drain again; a wake-up may find nothing left. The fd belongs to the queue
+/// and closes with it (`dup` it to hand it to something that closes what it is given). Returns
+/// -1 where the platform offers none (only Linux has one) or for a NULL `queue`: then wait in
+/// `noorle_queue_wait`.
+///
+/// # Safety
+/// `queue` is NULL or a live handle from `noorle_queue_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn noorle_queue_fd(queue: *const NoorleQueue) -> i32 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: NULL or a live handle per the contract.
+        let Some(queue) = (unsafe { queue.as_ref() }) else {
+            return -1;
+        };
+        match queue.inner.signal.get_or_init(signal::Signal::new) {
+            Some(s) => s.raw(),
+            None => -1,
+        }
+    }))
+    .unwrap_or(-1)
 }
 
 /// The library's version, e.g. `0.1.0`: a static string, do not free it.

@@ -95,6 +95,7 @@ fn null_arguments_are_error_envelopes() {
         noorle_queue_free(ptr::null_mut());
         noorle_submit(ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 1);
         assert_eq!(noorle_queue_wait(ptr::null(), 0, ptr::null_mut(), 8), 0);
+        assert_eq!(noorle_queue_fd(ptr::null()), -1);
     }
 }
 
@@ -319,6 +320,75 @@ fn submitted_calls_complete_once_each_with_their_tag() {
     assert!(!got.iter().any(|(_, v)| v.to_string().contains(SECRET)));
     unsafe {
         noorle_cancel_free(cancel);
+        noorle_queue_free(queue);
+        noorle_client_free(client);
+    }
+}
+
+/// The fd protocol of `noorle_queue_fd`: wait for the fd, read it, drain with a timeout of 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_queue_fd_signals_completions_and_a_zero_timeout_never_blocks() {
+    let (client, v) = new_client(&offline_config());
+    assert!(!client.is_null(), "{v}");
+    let queue = noorle_queue_new();
+    let fd = unsafe { noorle_queue_fd(queue) };
+    assert!(fd >= 0);
+    assert_eq!(unsafe { noorle_queue_fd(queue) }, fd, "one fd per queue");
+    let readable = |ms: i32| {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        (unsafe { libc::poll(&mut p, 1, ms) }) == 1
+    };
+    let mut out: Vec<NoorleCompletion> = Vec::with_capacity(8);
+    assert!(!readable(0), "nothing submitted yet");
+    assert_eq!(
+        unsafe { noorle_queue_wait(queue, 0, out.as_mut_ptr(), 8) },
+        0
+    );
+
+    let mut got = Vec::new();
+    for round in 0..3u64 {
+        for i in 0..5 {
+            submit(
+                queue,
+                client,
+                r#"{"op":"version"}"#,
+                ptr::null(),
+                round * 10 + i,
+            );
+        }
+        while got.len() < 5 * (round as usize + 1) {
+            assert!(readable(60_000), "signalled within a minute; got {got:?}");
+            let mut word = 0u64;
+            let r = unsafe { libc::read(fd, (&raw mut word).cast(), 8) };
+            assert_eq!(r, 8);
+            assert!(word >= 1);
+            loop {
+                let n = unsafe { noorle_queue_wait(queue, 0, out.as_mut_ptr(), 2) };
+                unsafe { out.set_len(n) };
+                got.extend(out.drain(..).map(|c| (c.tag, take(c.result))));
+                if n < 2 {
+                    break;
+                }
+            }
+        }
+        // A signal may be left over (an answer that landed on the emptied queue and was taken
+        // by the same drain): readers must allow for that, so it is not asserted either way.
+    }
+    let mut tags: Vec<u64> = got.iter().map(|(t, _)| *t).collect();
+    tags.sort_unstable();
+    assert_eq!(
+        tags,
+        [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24]
+    );
+    assert!(got
+        .iter()
+        .all(|(_, v)| v["ok"]["version"] == noorle::VERSION));
+    unsafe {
         noorle_queue_free(queue);
         noorle_client_free(client);
     }

@@ -1,8 +1,8 @@
 //! The runtime side of the extension: the core's shared runtime (rebuilt in a forked child), the
 //! asyncio bridge, and the gate that keeps runtime threads away from a finalizing interpreter.
 //!
-//! Fork detection: a `pthread_atfork` child handler counts forks, so a call compares a counter
-//! instead of asking the kernel for its pid (`getpid` is a syscall per call).
+//! Fork detection: the core's fork generation (a `pthread_atfork` child handler counts forks), so
+//! a call compares a counter instead of asking the kernel for its pid (a syscall per call).
 //!
 //! The asyncio bridge: an async call's future is an ordinary asyncio future, created by the
 //! caller. A runtime task that ends pushes its raw answer onto its event loop's [`Completer`],
@@ -18,8 +18,7 @@
 //! pyo3's deferred pool, which needs no GIL).
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, Once};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use pyo3::intern;
@@ -28,33 +27,9 @@ use pyo3::prelude::*;
 use crate::convert::answer_to_py;
 use crate::errors::to_pyerr;
 
-// Forks of this process so far, as seen by the child handler below.
-static FORKS: AtomicU64 = AtomicU64::new(0);
-
-#[cfg(unix)]
-extern "C" fn after_fork_in_child() {
-    FORKS.fetch_add(1, Ordering::SeqCst);
-}
-
-#[cfg(unix)]
-extern "C" {
-    fn pthread_atfork(
-        prepare: Option<extern "C" fn()>,
-        parent: Option<extern "C" fn()>,
-        child: Option<extern "C" fn()>,
-    ) -> std::ffi::c_int;
-}
-
-/// Registers the fork counter (once, at import).
+/// Registers the core's fork counter at import (the core's first call would too).
 pub fn watch_forks() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        #[cfg(unix)]
-        // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
-        unsafe {
-            pthread_atfork(None, None, Some(after_fork_in_child));
-        }
-    });
+    noorle::runtime::fork_generation();
 }
 
 thread_local! {
@@ -65,7 +40,7 @@ thread_local! {
 /// The shared runtime's handle. Asks the core (which checks its pid) only for a thread's first
 /// call and after a fork; otherwise it is a thread-local read.
 pub fn handle() -> noorle::Result<tokio::runtime::Handle> {
-    let forks = FORKS.load(Ordering::SeqCst);
+    let forks = noorle::runtime::fork_generation();
     HANDLE.with(|slot| {
         let mut slot = slot.borrow_mut();
         if let Some((at, h)) = slot.as_ref() {
@@ -95,7 +70,7 @@ static IDLE: Condvar = Condvar::new();
 
 fn gate() -> MutexGuard<'static, Gate> {
     let mut g = GATE.lock().unwrap_or_else(|p| p.into_inner());
-    let forks = FORKS.load(Ordering::SeqCst);
+    let forks = noorle::runtime::fork_generation();
     if g.forks != forks {
         *g = Gate {
             forks,

@@ -4,25 +4,50 @@
 //! promise and may change in any release.
 //!
 //! A forked child inherits the runtime's memory but none of its threads, so the runtime (and any
-//! connection pool tied to it) is unusable there. Each access checks the process id and builds a
-//! fresh runtime in a child; the parent's copy is leaked on purpose, since dropping it would try
-//! to join threads that do not exist in the child.
+//! connection pool tied to it) is unusable there. Each access compares the fork generation and
+//! builds a fresh runtime in a child; the parent's copy is leaked on purpose, since dropping it
+//! would try to join threads that do not exist in the child.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Once};
 
 use tokio::runtime::Runtime;
 
 use crate::error::{Error, Result};
 
-static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+// Forks of this process seen by the child handler below.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+#[cfg(unix)]
+extern "C" fn after_fork_in_child() {
+    FORKS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// How many times this process is a forked child of a process that used the SDK: what was built
+/// at another generation belongs to a parent (its threads are gone). Counted by a
+/// `pthread_atfork` child handler, registered by the first call, so checking costs no syscall
+/// (`getpid` is one).
+pub fn fork_generation() -> u64 {
+    static WATCH: Once = Once::new();
+    WATCH.call_once(|| {
+        #[cfg(unix)]
+        // SAFETY: registers a handler that only increments an atomic (async-signal-safe).
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+    FORKS.load(Ordering::SeqCst)
+}
+
+static RUNTIME: Mutex<Option<(u64, Arc<Runtime>)>> = Mutex::new(None);
 
 /// The shared runtime, built on first use (and again in a forked child).
 pub fn runtime() -> Result<Arc<Runtime>> {
-    let pid = std::process::id();
+    let generation = fork_generation();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((owner, rt)) = slot.as_ref() {
-        if *owner == pid {
+        if *owner == generation {
             return Ok(rt.clone());
         }
     }
@@ -37,7 +62,7 @@ pub fn runtime() -> Result<Arc<Runtime>> {
             .build()
             .map_err(|e| Error::config(format!("cannot start the async runtime: {e}")))?,
     );
-    *slot = Some((pid, rt.clone()));
+    *slot = Some((generation, rt.clone()));
     Ok(rt)
 }
 

@@ -5,8 +5,8 @@
 //! Each client gets a config that names *ring* directly and verifies certificates with the
 //! platform verifier (the roots reqwest itself would use).
 //!
-//! The platform's roots are loaded once per process, by the first client built, and shared by
-//! every client after it (docs/decisions.md, "An idle client is cheap"): each load reads and
+//! The platform's roots are loaded once per process, by the first client's first call, and
+//! shared by every client after it (docs/decisions.md, "An idle client is cheap"): each load reads and
 //! parses every root certificate of the system, and the result does not differ between clients.
 
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 static VERIFIER: Mutex<Option<Arc<dyn ServerCertVerifier>>> = Mutex::new(None);
 
 /// The platform verifier with the system's roots, loaded on the first call of the process. A
-/// failure (no usable root certificate) is not kept: the next client tries again.
+/// failure (no usable root certificate) is not kept: the next call tries again.
 pub(crate) fn verifier() -> Result<Arc<dyn ServerCertVerifier>> {
     let mut slot = VERIFIER.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(v) = slot.as_ref() {

@@ -1,6 +1,6 @@
-//! The HTTP client is built by a client's first call, not by its constructor (docs/decisions.md,
-//! "An idle client is cheap"); what building it could refuse is still refused by the constructor,
-//! and concurrent first calls share one build. (Its own process: the platform's roots are loaded
+//! The HTTP client and the platform's TLS roots come with a client's first call, not its
+//! constructor (docs/decisions.md, "An idle client is cheap"); what the builder's own input could
+//! make fail is still refused by the constructor, and concurrent first calls share one build. (Its own process: the platform's roots are loaded
 //! once per process, and `SSL_CERT_FILE` is process-wide.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -19,9 +19,10 @@ fn builder() -> noorle::ClientBuilder {
 }
 
 #[tokio::test]
-async fn the_constructor_still_refuses_what_the_http_client_would() {
-    // A CA file without a certificate (and an empty CA directory): no roots, refused by
-    // `build`, not by the first call.
+async fn the_constructor_refuses_its_own_input_and_the_first_call_loads_the_roots() {
+    // A CA file without a certificate (and an empty CA directory): no roots. The constructor
+    // does not load them (an idle client stays small); the first call does, and fails with a
+    // configuration error before any request, not a connection error.
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
@@ -31,17 +32,20 @@ async fn the_constructor_still_refuses_what_the_http_client_would() {
         .collect();
     std::env::set_var("SSL_CERT_FILE", &empty);
     std::env::set_var("SSL_CERT_DIR", dir.path().join("no such dir"));
-    let err = builder().build().unwrap_err();
+    let client = builder().max_retries(0).build().unwrap();
+    let err = client.whoami().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config, "{err}");
     assert!(err.to_string().contains("TLS roots"), "{err}");
-    // A failure is not kept: once the roots load, clients build.
+    // A failure is not kept: once the roots load, the same client gets as far as connecting
+    // (nothing listens on port 1).
     for (v, value) in saved {
         match value {
             Some(value) => std::env::set_var(v, value),
             None => std::env::remove_var(v),
         }
     }
-    builder().build().unwrap();
+    let err = client.whoami().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
 
     // A User-Agent that is no header value.
     let err = builder().sdk_language("py\nthon").build().unwrap_err();

@@ -195,16 +195,16 @@ impl ClientBuilder {
             std::env::consts::OS,
             std::env::consts::ARCH
         );
-        // What building the HTTP client could refuse is checked here, so that the constructor
-        // still reports it; the HTTP client itself is built by the first call (an idle client
-        // stays small, docs/decisions.md).
+        // What building the HTTP client could refuse from the builder's own input is checked
+        // here, so that the constructor still reports it; the HTTP client itself, and the
+        // platform's TLS roots it needs, come with the first call (an idle client stays small,
+        // docs/decisions.md).
         reqwest::header::HeaderValue::from_str(&user_agent)
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let http = HttpFactory {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             user_agent,
-            verifier: crate::tls::verifier()?,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -228,15 +228,15 @@ pub(super) struct HttpFactory {
     pub(super) timeout: Duration,
     pub(super) connect_timeout: Duration,
     pub(super) user_agent: String,
-    // The process's platform roots, loaded (and so checked) by the constructor.
-    pub(super) verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
 }
 
 impl HttpFactory {
+    /// Builds the HTTP client; the process's platform roots are loaded by the first build (an
+    /// unusable CA store fails it with a configuration error, and the next call tries again).
     pub(super) fn build(&self) -> Result<reqwest::Client> {
         // A config of our own (ring, platform roots): no process-wide rustls provider needed.
         reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config(self.verifier.clone())?)
+            .use_preconfigured_tls(crate::tls::client_config(crate::tls::verifier()?)?)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(&self.user_agent)

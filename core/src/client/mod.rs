@@ -43,10 +43,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.noorle.com";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 struct Inner {
-    // Built by the first call, with the process id it belongs to: the pool belongs to the runtime
+    // Built by the first call, with the fork generation it belongs to: the pool belongs to the runtime
     // that opened its connections, so a forked child builds a new one. Shared by the clients of
     // `with_api_key`, so that they share the pool whenever it is built.
-    http_client: Arc<Mutex<Option<(u32, reqwest::Client)>>>,
+    http_client: Arc<Mutex<Option<(u64, reqwest::Client)>>>,
     http: HttpFactory,
     base_url: String,
     provider: KeyProvider,
@@ -171,17 +171,17 @@ impl Client {
     /// The HTTP client, built on the first call (and again in a forked child). Built under the
     /// lock: concurrent first calls wait for one build.
     fn http(&self) -> Result<reqwest::Client> {
-        let pid = std::process::id();
+        let generation = crate::runtime::fork_generation();
         let mut slot = self
             .inner
             .http_client
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         match slot.as_ref() {
-            Some((owner, http)) if *owner == pid => Ok(http.clone()),
+            Some((owner, http)) if *owner == generation => Ok(http.clone()),
             _ => {
                 let http = self.inner.http.build()?;
-                *slot = Some((pid, http.clone()));
+                *slot = Some((generation, http.clone()));
                 Ok(http)
             }
         }
