@@ -67,7 +67,7 @@ pub struct NoorleQueue {
 struct Queue {
     done: Mutex<Done>,
     ready: Condvar,
-    /// The queue's readiness fd (`noorle_queue_fd`), made on first request: `None` inside where
+    /// The queue's readiness fd (`noorle_queue_fd`), made on first request: `Some(None)` where
     /// the platform has none.
     signal: OnceLock<Option<signal::Signal>>,
 }

@@ -37,8 +37,8 @@ thread_local! {
     static HANDLE: RefCell<Option<(u64, tokio::runtime::Handle)>> = const { RefCell::new(None) };
 }
 
-/// The shared runtime's handle. Asks the core (which checks its pid) only for a thread's first
-/// call and after a fork; otherwise it is a thread-local read.
+/// The shared runtime's handle. Asks the core (which rebuilds it after a fork) only for a
+/// thread's first call and after a fork; otherwise it is a thread-local read.
 pub fn handle() -> noorle::Result<tokio::runtime::Handle> {
     let forks = noorle::runtime::fork_generation();
     HANDLE.with(|slot| {
