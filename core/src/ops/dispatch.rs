@@ -174,7 +174,10 @@ async fn run(client: Option<&Client>, operation: Operation) -> Result<Answer> {
         Op::ApiKeysDeactivate { id } => keys.deactivate(&id).await?,
         Op::ApiKeysActivate { id } => keys.activate(&id).await?,
         Op::ApiKeysRevoke { id } => keys.revoke(&id).await?,
-        other => return run_value(c, other).await.map(Answer::Value),
+        // Boxed: the other operations' futures (a rotation's, a page's) are several times the
+        // size of a record call's, and every call's task would otherwise be that large (moved
+        // at spawn and on completion, allocated outside the allocator's small-size caches).
+        other => return Box::pin(run_value(c, other)).await.map(Answer::Value),
     };
     Ok(Answer::KeyRecord(Box::new(record)))
 }
