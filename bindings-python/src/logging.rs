@@ -8,8 +8,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::Layer;
 
 static GET_LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -82,8 +83,9 @@ impl<S: Subscriber> Layer<S> for PyLogLayer {
 /// Installs the bridge with a `tracing` filter (`debug`, `noorle=trace,hyper=warn`, ...). Only
 /// the first call in a process installs it; returns whether this one did.
 pub fn install(filter: &str) -> Result<bool, String> {
-    let filter =
-        EnvFilter::try_new(filter).map_err(|e| format!("invalid log filter '{filter}': {e}"))?;
+    let filter: Targets = filter
+        .parse()
+        .map_err(|e| format!("invalid log filter '{filter}': {e}"))?;
     let subscriber = tracing_subscriber::registry().with(PyLogLayer.with_filter(filter));
     Ok(tracing::subscriber::set_global_default(subscriber).is_ok())
 }

@@ -17,13 +17,14 @@ pub fn init_from_env() -> bool {
 
 /// Installs a stderr subscriber with the given filter, if none is installed yet.
 pub fn init(filter: &str) -> bool {
-    let Ok(filter) = tracing_subscriber::EnvFilter::try_new(filter) else {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    let Ok(filter) = filter.parse::<tracing_subscriber::filter::Targets>() else {
         return false;
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(true)
-        .try_init()
-        .is_ok()
+        .with_filter(filter);
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).is_ok()
 }

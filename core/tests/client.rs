@@ -35,11 +35,16 @@ impl Capture {
     /// client here).
     fn install(&self) -> tracing::subscriber::DefaultGuard {
         let me = self.clone();
-        let sub = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("noorle=debug"))
-            .with_writer(move || me.clone())
-            .with_ansi(false)
-            .finish();
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+        let filter =
+            tracing_subscriber::filter::Targets::new().with_target("noorle", tracing::Level::DEBUG);
+        let sub = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || me.clone())
+                .with_ansi(false)
+                .with_filter(filter),
+        );
         tracing::subscriber::set_default(sub)
     }
 
