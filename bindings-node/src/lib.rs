@@ -3,8 +3,9 @@
 //! Everything the SDK does lives in the core; this layer only converts JS values to the core's
 //! JSON operations and back, and turns `noorle::Error` into a JS error carrying the core's
 //! `ErrorInfo` (as `noorle`) so the JS layer can raise the matching `NoorleError` subclass.
-//! Every export uses `catch_unwind`, and async work runs under napi's panic containment, so a
-//! Rust panic reaches JS as an error, never as an abort.
+//! Every export uses `catch_unwind`, and async work runs on the core's runtime under
+//! `catch_unwind` too (`rt.rs`, which also settles the promises), so a Rust panic reaches JS as
+//! an error, never as an abort.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -12,6 +13,8 @@ use noorle::ops::{self, CancellationToken, ClientConfig, Operation};
 use noorle::ApiKey;
 use serde_json::Value;
 use zeroize::Zeroizing;
+
+mod rt;
 
 /// Installs the `NOORLE_LOG` subscriber once, when the addon loads.
 #[napi_derive::module_init]
@@ -38,27 +41,21 @@ fn js_error(env: &Env, e: &noorle::Error) -> Error {
 
 /// The JS value of a JSON answer. One `JSON.parse` of its text is much cheaper than building the
 /// object through one N-API call per property, and gives the same object.
-fn json_to_js<'env>(env: &'env Env, v: &Value) -> Result<Unknown<'env>> {
-    let text = serde_json::to_string(v).map_err(|e| Error::from_reason(e.to_string()))?;
+fn json_text_to_js(env: &Env, text: String) -> Result<Unknown<'_>> {
     let json: Object = env.get_global()?.get_named_property("JSON")?;
     let parse: Function<String, Unknown> = json.get_named_property("parse")?;
     parse.call(text)
 }
 
-fn config_from(v: Value) -> noorle::Result<ClientConfig> {
-    serde_json::from_value(v)
-        .map_err(|e| noorle::Error::config(format!("invalid client options: {e}")))
-}
-
-fn op_from(v: Value) -> noorle::Result<Operation> {
-    serde_json::from_value(v).map_err(|e| noorle::Error::config(format!("invalid operation: {e}")))
-}
+// Operations and settings arrive as JSON text (`JSON.stringify` on the JS side): one string
+// instead of an N-API call per property, and the core's parsers redact a key that serde quotes
+// in its error. The text can hold a key, so Rust's copy is wiped when it drops.
 
 /// Runs an operation that needs no client (`version`, `parse_key`, `load_api_key`,
 /// `auth_headers`), synchronously.
 #[napi(catch_unwind)]
-pub fn execute_static(env: &Env, op: Value) -> Result<Value> {
-    op_from(op)
+pub fn execute_static(env: &Env, op: String) -> Result<Value> {
+    Operation::from_json(&Zeroizing::new(op))
         .and_then(ops::execute_static)
         .map_err(|e| js_error(env, &e))
 }
@@ -77,15 +74,9 @@ pub fn debug_panic(env: &Env, in_future: bool) -> Result<Unknown<'_>> {
     if !in_future {
         panic!("deliberate panic (sync) for the test suite");
     }
-    let p = env.spawn_future_with_callback(
-        async {
-            panic!("deliberate panic (async) for the test suite");
-            #[allow(unreachable_code)]
-            Ok(())
-        },
-        |_env, ()| Ok(()),
-    )?;
-    Ok(p.to_unknown())
+    rt::submit(env, async {
+        panic!("deliberate panic (async) for the test suite");
+    })
 }
 
 /// A parsed, validated key; the secret stays in the core's zeroizing storage.
@@ -166,8 +157,8 @@ impl NativeClient {
     /// Builds the client from a `ClientConfig` object (snake_case keys, seconds): loads the key,
     /// never touches the network.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: &Env, config: Value) -> Result<Self> {
-        let built = config_from(config).and_then(|mut c| {
+    pub fn new(env: &Env, config: String) -> Result<Self> {
+        let built = ClientConfig::from_json(&Zeroizing::new(config)).and_then(|mut c| {
             c.sdk_language
                 .get_or_insert_with(|| format!("node/{}", node_version()));
             Ok(Self { client: c.build()? })
@@ -175,26 +166,24 @@ impl NativeClient {
         built.map_err(|e| js_error(env, &e))
     }
 
-    /// Runs one operation (`{"op": "whoami"}`, `{"op": "api_keys.create", ...}`); resolves to its
-    /// JSON answer, rejects with the core's error. `token` cancels it.
+    /// Runs one operation (`{"op": "whoami"}`, `{"op": "api_keys.create", ...}`, as JSON text);
+    /// resolves to its JSON answer, rejects with the core's error. `token` cancels it.
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn execute<'env>(
         &self,
         env: &'env Env,
-        op: Value,
+        op: String,
         token: Option<&CancelToken>,
     ) -> Result<Unknown<'env>> {
         let client = self.client.clone();
         let token = token.map(|t| t.token.clone());
-        let op = op_from(op).map_err(|e| js_error(env, &e))?;
-        let p = env.spawn_future_with_callback(
-            async move { Ok(ops::execute(Some(&client), op, token.as_ref()).await) },
-            |env, r: noorle::Result<Value>| match r {
-                Ok(v) => json_to_js(env, &v),
-                Err(e) => Err(js_error(env, &e)),
-            },
-        )?;
-        Ok(p.to_unknown())
+        let op = Operation::from_json(&Zeroizing::new(op)).map_err(|e| js_error(env, &e))?;
+        rt::submit(env, async move {
+            // The typed answers (whoami, get) are written straight to text, without a `Value`.
+            let answer = ops::execute_answer(Some(&client), op, token.as_ref()).await?;
+            serde_json::to_string(&answer)
+                .map_err(|e| noorle::Error::Internal(format!("cannot encode the answer: {e}")))
+        })
     }
 
     /// Where the key came from, the redacted key, the base URL and loading warnings.

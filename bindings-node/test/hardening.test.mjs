@@ -176,9 +176,13 @@ test('JSON nested deeper than the native layer takes is a ConfigError, and nothi
   for (let i = 0; i < 5000; i++) deep = [deep]
   const e = await rejectsWith(c.request('POST', '/v1/agents', { json: deep }), noorle.ConfigError)
   assert.equal(e.kind, 'config')
-  assert.match(e.message, /nesting depth/)
+  assert.match(e.message, /nested more than 126 levels deep/)
+  // The limit is the core's: 127 levels are refused, 126 reach the server.
+  const nest = (n) => { let v = 1; for (let i = 0; i < n; i++) v = [v]; return v }
+  await rejectsWith(c.request('POST', '/v1/agents', { json: nest(127) }), noorle.ConfigError)
   assert.deepEqual(await requestLog(a.accessId, { path: '/v1/agents' }), [])
-  // The control: a shallow body is sent.
-  await c.request('GET', '/v1/agents', { query: { limit: '1' } })
+  await c.request('POST', '/v1/agents', { json: nest(126) }).catch((err) => {
+    if (!(err instanceof noorle.APIError)) throw err
+  })
   assert.equal((await requestLog(a.accessId, { path: '/v1/agents' })).length, 1)
 })

@@ -32,7 +32,7 @@ const METHODS = {
 }
 
 test('every client operation of the core maps to a public method', () => {
-  const listed = native.executeStatic({ op: 'operations' })
+  const listed = native.executeStatic(JSON.stringify({ op: 'operations' }))
   const ops = listed.client_operations
   assert.ok(Array.isArray(ops), JSON.stringify(listed))
   // Every client operation is also an operation the dispatcher accepts.
