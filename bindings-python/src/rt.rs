@@ -163,21 +163,29 @@ impl Completer {
         if !wake {
             return;
         }
-        let Some(_entered) = enter() else { return };
-        Python::attach(|py| {
-            let me = this.get();
-            if me
-                .call_soon_threadsafe
-                .call1(py, (this.clone_ref(py),))
-                .is_err()
-            {
-                // The loop is closed: nothing awaits these any more.
-                let mut q = me.lock();
-                q.items.clear();
-                q.scheduled = false;
-            }
-            drop(this);
-        });
+        let wake = move || {
+            let Some(_entered) = enter() else { return };
+            Python::attach(|py| {
+                let me = this.get();
+                if me
+                    .call_soon_threadsafe
+                    .call1(py, (this.clone_ref(py),))
+                    .is_err()
+                {
+                    // The loop is closed: nothing awaits these any more.
+                    let mut q = me.lock();
+                    q.items.clear();
+                    q.scheduled = false;
+                }
+                drop(this);
+            });
+        };
+        // A busy loop's thread holds the GIL; waiting for it here would stall every other call
+        // this runtime thread serves, so the wake-up waits on a blocking-pool thread.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(wake)),
+            Err(_) => wake(),
+        }
     }
 }
 

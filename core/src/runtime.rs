@@ -55,8 +55,12 @@ pub fn runtime() -> Result<Arc<Runtime>> {
         std::mem::forget(stale);
     }
     let rt = Arc::new(
+        // One worker: the bindings' calls are I/O and hand-offs, and a second worker mostly
+        // added wake-ups and task stealing between the two (client CPU per call, A/B of both:
+        // Go -20%, Node -25%, Python sync -15%; BENCHMARKS.md). Blocking work goes to
+        // `spawn_blocking`, never to the worker.
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .thread_name("noorle-rt")
             .enable_all()
             .build()
