@@ -6,10 +6,10 @@
 //!
 //! The asyncio bridge: an async call's future is an ordinary asyncio future, created by the
 //! caller. A runtime task that ends pushes its raw answer onto its event loop's [`Completer`],
-//! and only the push that finds the queue empty wakes the loop (`call_soon_threadsafe`, a write to
-//! the loop's self-pipe); the loop then converts and sets every queued answer in one callback,
-//! on its own thread. Under load, many completions share one wake-up, and runtime threads never
-//! build Python objects.
+//! and only the push that finds the queue empty wakes the loop: a write to an eventfd the loop
+//! watches, or else `call_soon_threadsafe`; the loop then converts and sets every queued answer
+//! in one callback, on its own thread. Under load, many completions share one wake-up, and
+//! runtime threads never build Python objects.
 //!
 //! Runtime threads touch Python (to wake a loop, to log). Once the interpreter finalizes, a thread
 //! that attaches is killed or aborts the process, so every such touch goes through a gate: an
@@ -18,6 +18,7 @@
 //! pyo3's deferred pool, which needs no GIL).
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -135,12 +136,75 @@ struct Queue {
     scheduled: bool,
 }
 
+/// An eventfd the event loop watches (`loop.add_reader`): a runtime thread wakes the loop with
+/// one `write`, without the GIL, which the loop's thread holds while it is busy. Linux only;
+/// elsewhere, and on a loop that cannot watch a fd (Windows' proactor), the wake-up is
+/// `call_soon_threadsafe`.
+struct Wakeup {
+    fd: i32,
+    // The loop watches the fd (set once `add_reader` succeeded).
+    watched: AtomicBool,
+}
+
+impl Wakeup {
+    fn new() -> Option<Self> {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: plain syscall; the fd is owned by the returned value and closed on drop.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+            if fd >= 0 {
+                return Some(Self {
+                    fd,
+                    watched: AtomicBool::new(false),
+                });
+            }
+        }
+        None
+    }
+
+    fn signal(&self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: writes 8 bytes from a live u64 to our own eventfd (non-blocking).
+        unsafe {
+            let one: u64 = 1;
+            libc::write(self.fd, (&one as *const u64).cast(), 8);
+        }
+    }
+
+    fn reset(&self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: reads 8 bytes into a live u64 from our own eventfd (non-blocking).
+        unsafe {
+            let mut n: u64 = 0;
+            libc::read(self.fd, (&mut n as *mut u64).cast(), 8);
+        }
+    }
+}
+
+impl Drop for Wakeup {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        // SAFETY: the fd is ours and closed once.
+        unsafe {
+            libc::close(self.fd);
+        }
+    }
+}
+
+/// The completer's loop: a weak reference where the loop takes one, since the loop keeps its
+/// completer (its fd's reader) and a strong reference back would keep both alive forever.
+enum LoopRef {
+    Weak(Py<PyAny>),
+    Strong(Py<PyAny>),
+}
+
 /// Completes the asyncio futures of one event loop, in batches, on the loop's thread. Calling
 /// it (what the loop does after a wake-up) sets every queued answer.
 #[pyclass(module = "noorle._native", frozen)]
 pub struct Completer {
-    call_soon_threadsafe: Py<PyAny>,
+    event_loop: LoopRef,
     queue: Mutex<Queue>,
+    wakeup: Option<Wakeup>,
 }
 
 impl Completer {
@@ -163,15 +227,32 @@ impl Completer {
         if !wake {
             return;
         }
+        if let Some(w) = this.get().wakeup.as_ref() {
+            if w.watched.load(Ordering::Acquire) {
+                // `this` drops without the GIL: pyo3 defers the decref.
+                w.signal();
+                return;
+            }
+        }
         let wake = move || {
             let Some(_entered) = enter() else { return };
             Python::attach(|py| {
                 let me = this.get();
-                if me
-                    .call_soon_threadsafe
-                    .call1(py, (this.clone_ref(py),))
-                    .is_err()
-                {
+                let call = match &me.event_loop {
+                    LoopRef::Weak(r) => r.bind(py).call0().and_then(|l| {
+                        if l.is_none() {
+                            Err(pyo3::exceptions::PyRuntimeError::new_err(
+                                "the loop is gone",
+                            ))
+                        } else {
+                            l.call_method1("call_soon_threadsafe", (this.clone_ref(py),))
+                        }
+                    }),
+                    LoopRef::Strong(l) => l
+                        .bind(py)
+                        .call_method1("call_soon_threadsafe", (this.clone_ref(py),)),
+                };
+                if call.is_err() {
                     // The loop is closed: nothing awaits these any more.
                     let mut q = me.lock();
                     q.items.clear();
@@ -189,14 +270,49 @@ impl Completer {
     }
 }
 
+fn py_weakref(obj: &Bound<'_, PyAny>) -> Option<Py<PyAny>> {
+    let py = obj.py();
+    let weakref = py.import("weakref").ok()?;
+    weakref
+        .getattr("ref")
+        .ok()?
+        .call1((obj,))
+        .ok()
+        .map(Bound::unbind)
+}
+
 #[pymethods]
 impl Completer {
     #[new]
     pub fn new_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(Self {
-            call_soon_threadsafe: event_loop.getattr("call_soon_threadsafe")?.unbind(),
+            event_loop: match py_weakref(event_loop) {
+                Some(r) => LoopRef::Weak(r),
+                None => LoopRef::Strong(event_loop.clone().unbind()),
+            },
             queue: Mutex::new(Queue::default()),
+            wakeup: Wakeup::new(),
         })
+    }
+
+    /// The fd for the loop to watch (`loop.add_reader(fd, completer.drain_fd)`), or None.
+    fn fileno(&self) -> Option<i32> {
+        self.wakeup.as_ref().map(|w| w.fd)
+    }
+
+    /// Says that the loop watches the fd: wake-ups go through it from now on.
+    fn watched(&self) {
+        if let Some(w) = &self.wakeup {
+            w.watched.store(true, Ordering::Release);
+        }
+    }
+
+    /// The loop's reader callback: clears the fd, then sets every queued answer.
+    fn drain_fd(&self, py: Python<'_>) {
+        if let Some(w) = &self.wakeup {
+            w.reset();
+        }
+        self.__call__(py);
     }
 
     fn __call__(&self, py: Python<'_>) {

@@ -4,12 +4,14 @@ behaviour is process-wide)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import Any
 
 import pytest
@@ -49,6 +51,51 @@ def test_async_client_across_event_loops(account: noorle.CreatedServiceAccount, 
     c = noorle.AsyncClient(account.key, base_url=base_url, env=False)
     for _ in range(3):
         assert asyncio.run(c.whoami()).id == account.key.access_id
+    c.close()
+
+
+def test_event_loops_in_two_threads_at_once(account: noorle.CreatedServiceAccount, base_url: str) -> None:
+    # Each loop has its own completer (and, on Linux, its own eventfd, watched by that loop): calls
+    # from loops that alternate all complete, and loops that end take their fds with them.
+    c = noorle.AsyncClient(account.key, base_url=base_url, env=False)
+
+    async def calls() -> list[str]:
+        return [r.id for r in await asyncio.gather(*(c.whoami() for _ in range(8)))]
+
+    def fds() -> int:
+        # eventfds only: the connection pool may grow with the calls in flight.
+        if not os.path.isdir("/proc/self/fd"):
+            return 0
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue
+        return sum("eventfd" in link for link in links)
+
+    def thread_loop(out: list[str]) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            for _ in range(10):
+                out.extend(loop.run_until_complete(calls()))
+        finally:
+            loop.close()
+
+    asyncio.run(calls())  # the first loop opens what every later call shares
+    gc.collect()
+    before = fds()
+    for _ in range(5):
+        results: list[list[str]] = [[], []]
+        threads = [threading.Thread(target=thread_loop, args=(r,)) for r in results]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [len(r) for r in results] == [80, 80]
+        assert set(results[0] + results[1]) == {account.key.access_id}
+    gc.collect()
+    assert fds() <= before + 1, f"{fds() - before} more eventfds open after ten loops"
     c.close()
 
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         Iterable,
         Iterator,
         Mapping,
+        MutableMapping,
         Optional,
         Sequence,
         Tuple,
@@ -86,6 +87,8 @@ def _running_loop() -> AbstractEventLoop:
 # The event loop used last and its completer. Threads running loops of their own replace it in
 # turn (each call then makes a completer: correct, only unbatched).
 _last: Tuple[Optional[AbstractEventLoop], Optional[Completer]] = (None, None)
+# Every loop's completer, for as long as the loop lives (a WeakKeyDictionary, made at first use).
+_by_loop: Optional[MutableMapping[AbstractEventLoop, Completer]] = None
 
 
 def _completer(loop: AbstractEventLoop) -> Completer:
@@ -94,8 +97,35 @@ def _completer(loop: AbstractEventLoop) -> Completer:
     global _last
     last_loop, c = _last
     if c is None or last_loop is not loop:
-        c = Completer(loop)
+        c = _loop_completer(loop)
         _last = (loop, c)
+    return c
+
+
+def _loop_completer(loop: AbstractEventLoop) -> Completer:
+    """``loop``'s completer, made at its first call and kept while the loop lives. The loop
+    watches the completer's eventfd, so that runtime threads wake it without the GIL; a loop that
+    cannot watch a fd (Windows' proactor) is woken by ``call_soon_threadsafe``."""
+    global _by_loop
+    if _by_loop is None:
+        import weakref
+
+        _by_loop = weakref.WeakKeyDictionary()
+    try:
+        c = _by_loop.get(loop)
+    except TypeError:
+        # A loop that takes no weak reference: a completer per switch of loops, no fd to leak.
+        return Completer(loop)
+    if c is None:
+        c = _by_loop[loop] = Completer(loop)
+        fd = c.fileno()
+        if fd is not None:
+            try:
+                loop.add_reader(fd, c.drain_fd)
+            except NotImplementedError:
+                pass
+            else:
+                c.watched()
     return c
 
 

@@ -44,6 +44,11 @@ class Completer:
 
     def __new__(cls, event_loop: Any) -> Completer: ...
     def __call__(self) -> None: ...
+    def fileno(self) -> Optional[int]:
+        """The eventfd for the loop to watch (``loop.add_reader(fd, completer.drain_fd)``), or None."""
+    def watched(self) -> None:
+        """Says that the loop watches the fd: wake-ups go through it from now on."""
+    def drain_fd(self) -> None: ...
 
 @final
 class NativeClient:
