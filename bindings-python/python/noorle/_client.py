@@ -84,8 +84,8 @@ def _running_loop() -> AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
-# The event loop used last and its completer. Threads running loops of their own replace it in
-# turn (each call then makes a completer: correct, only unbatched).
+# The event loop used last and its completer: the common case (one loop) without a lookup.
+# Threads running loops of their own replace it in turn, and find their loop's in `_by_loop`.
 _last: Tuple[Optional[AbstractEventLoop], Optional[Completer]] = (None, None)
 # Every loop's completer, for as long as the loop lives (a WeakKeyDictionary, made at first use).
 _by_loop: Optional[MutableMapping[AbstractEventLoop, Completer]] = None
