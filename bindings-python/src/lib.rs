@@ -8,6 +8,7 @@
 mod convert;
 mod errors;
 mod logging;
+mod records;
 mod rt;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -201,7 +202,12 @@ fn blocking_handle() -> noorle::Result<tokio::runtime::Handle> {
 
 /// Runs `op` on the runtime and hands its outcome (a panic becomes an error) to `completer`
 /// for the asyncio future `fut`.
-fn spawn_for_loop<F>(completer: Py<rt::Completer>, fut: Py<PyAny>, op: F) -> noorle::Result<()>
+fn spawn_for_loop<F>(
+    completer: Py<rt::Completer>,
+    fut: Py<PyAny>,
+    decode: Option<Py<PyAny>>,
+    op: F,
+) -> noorle::Result<()>
 where
     F: std::future::Future<Output = noorle::Result<serde_json::Value>> + Send + 'static,
 {
@@ -210,7 +216,7 @@ where
             .catch_unwind()
             .await
             .unwrap_or_else(|p| Err(noorle::Error::from_panic(p.as_ref())));
-        rt::Completer::complete(completer, fut, r);
+        rt::Completer::complete(completer, fut, decode, r);
     });
     Ok(())
 }
@@ -268,8 +274,14 @@ impl NativeClient {
         })
     }
 
-    /// Runs one operation, blocking this thread with the GIL released.
-    fn execute(&self, py: Python<'_>, op: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    /// Runs one operation, blocking this thread with the GIL released, and decodes its answer
+    /// with `decode` (a [`records::Decoder`] or a callable).
+    fn execute(
+        &self,
+        py: Python<'_>,
+        op: &Bound<'_, PyAny>,
+        decode: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         guard(py, || {
             let op = to_op(py, op)?;
             let client = self.inner.clone();
@@ -292,20 +304,21 @@ impl NativeClient {
                 }))
             });
             match out {
-                Ok(SyncOutcome::Done(Ok(v))) => answer_to_py(py, v),
+                Ok(SyncOutcome::Done(Ok(v))) => records::decode(py, v, decode),
                 Ok(SyncOutcome::Done(Err(e))) | Err(e) => Err(to_pyerr(py, &e)),
                 Ok(SyncOutcome::Interrupted(e)) => Err(e),
             }
         })
     }
 
-    /// Starts one operation for an asyncio caller: its answer (or error) is set on `fut`, an
-    /// asyncio future of the running loop, by `completer`, that loop's [`rt::Completer`].
-    /// Cancelling `token` drops the request in the core.
+    /// Starts one operation for an asyncio caller: its answer, decoded by `decode` (or the
+    /// error), is set on `fut`, an asyncio future of the running loop, by `completer`, that
+    /// loop's [`rt::Completer`]. Cancelling `token` drops the request in the core.
     fn execute_async(
         &self,
         py: Python<'_>,
         op: &Bound<'_, PyAny>,
+        decode: Py<PyAny>,
         token: PyRef<'_, CancelToken>,
         completer: Py<rt::Completer>,
         fut: Py<PyAny>,
@@ -314,7 +327,7 @@ impl NativeClient {
             let op = to_op(py, op)?;
             let client = self.inner.clone();
             let token = token.inner.clone();
-            spawn_for_loop(completer, fut, async move {
+            spawn_for_loop(completer, fut, Some(decode), async move {
                 let _g = Inflight::enter();
                 noorle::ops::execute(Some(&client), op, Some(&token)).await
             })
@@ -422,7 +435,7 @@ fn _panic_for_test<'py>(py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
     let fut = event_loop.call_method0("create_future")?;
     let completer = Py::new(py, rt::Completer::new_for(&event_loop)?)?;
-    spawn_for_loop(completer, fut.clone().unbind(), async move {
+    spawn_for_loop(completer, fut.clone().unbind(), None, async move {
         panic!("deliberate async test panic")
     })
     .map_err(|e| to_pyerr(py, &e))?;
@@ -448,6 +461,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<CancelToken>()?;
     m.add_class::<rt::Completer>()?;
+    m.add_class::<records::Decoder>()?;
     m.add_function(wrap_pyfunction!(execute_static, m)?)?;
     m.add_function(wrap_pyfunction!(auth_header, m)?)?;
     m.add_function(wrap_pyfunction!(enable_logging, m)?)?;

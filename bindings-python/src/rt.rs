@@ -126,6 +126,8 @@ pub fn shutdown() {
 
 struct Done {
     fut: Py<PyAny>,
+    // What decodes the answer (`records::decode`); `None`: the answer as plain Python objects.
+    decode: Option<Py<PyAny>>,
     result: noorle::Result<serde_json::Value>,
 }
 
@@ -217,11 +219,16 @@ impl Completer {
     pub fn complete(
         this: Py<Completer>,
         fut: Py<PyAny>,
+        decode: Option<Py<PyAny>>,
         result: noorle::Result<serde_json::Value>,
     ) {
         let wake = {
             let mut q = this.get().lock();
-            q.items.push(Done { fut, result });
+            q.items.push(Done {
+                fut,
+                decode,
+                result,
+            });
             !std::mem::replace(&mut q.scheduled, true)
         };
         if !wake {
@@ -331,7 +338,11 @@ impl Completer {
             {
                 continue;
             }
-            let set = match d.result.map(|v| answer_to_py(py, v)) {
+            let decoded = d.result.map(|v| match &d.decode {
+                Some(f) => crate::records::decode(py, v, f.bind(py)),
+                None => answer_to_py(py, v),
+            });
+            let set = match decoded {
                 Ok(Ok(v)) => fut.call_method1(intern!(py, "set_result"), (v,)),
                 Ok(Err(e)) => fut.call_method1(intern!(py, "set_exception"), (e.into_value(py),)),
                 Err(e) => fut.call_method1(

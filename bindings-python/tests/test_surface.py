@@ -94,7 +94,7 @@ VECTOR_KEY = "ak-" + "a1b2c3d4" * 4 + "S3cretS3cretS3cretS3cretS3cret12"
 
 
 def test_key_source_text_is_the_cores(client: noorle.Client) -> None:
-    info = client._client().execute({"op": "key_source"})
+    info = client._client().execute({"op": "key_source"}, dict)
     src = client.key_source()
     assert src.kind == "explicit" and str(src) == info["display"] != ""
     loaded = noorle._native.execute_static(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 PKG = "bindings-python/python/noorle"
 
@@ -100,6 +100,35 @@ def encode(t: Any, v: str) -> str:
         inner = encode(name, "x")
         return f"list({v})" if inner == "x" else f"[{inner} for x in {v}]"
     return v
+
+
+# Field kinds of the native decoder's plans (bindings-python/src/records.rs reads the same numbers).
+KINDS = {"string": 0, "uuid": 0, "access_id": 0, "integer": 1, "boolean": 2, "timestamp": 3, "json": 6,
+         "secret_key": 7}
+
+
+def plan_kind(t: Any) -> Tuple[int, str]:
+    """A plan field's kind and `sub`: how the native decoder builds its value."""
+    if isinstance(t, str):
+        return KINDS[t], "None"
+    (cat, name), = t.items()
+    if cat == "enum":
+        return 0, "None"
+    if cat == "record":
+        return 4, f"PLANS[{q(name)}]"
+    if cat == "union":
+        return 8, f"{name}.from_dict"
+    kind, sub = plan_kind(name)
+    return 5, f"({kind}, {sub})"
+
+
+def plan(r: Dict[str, Any]) -> str:
+    """The record's plan for the native decoder, fields in slot order."""
+    fields = []
+    for f in r["fields"]:
+        kind, sub = plan_kind(f["type"])
+        fields.append(f"({q(f['name'])}, {kind}, {f['nullable']}, {sub})")
+    return call(f"PLANS[{q(r['name'])}] = ({r['name']}, ", fields, ")", "")
 
 
 def has_key(fields: List[Dict[str, Any]]) -> bool:
@@ -251,12 +280,18 @@ def records_module(ir: Dict[str, Any]) -> str:
     order = ["ResourceRef"] + [u["name"] for u in ir["unions"]]
     by_name = {r["name"]: r for r in ir["records"]}
     unions = {u["name"]: u for u in ir["unions"]}
-    emitted = set()
+    emitted: List[str] = []
     for n in order + [r["name"] for r in ir["records"]]:
         if n in emitted:
             continue
-        emitted.add(n)
+        emitted.append(n)
         out.append("\n\n" + (union(unions[n]) if n in unions else record(by_name[n])))
+    out.append("\n\n# The records' plans for the native decoder (`noorle._native.Decoder`, bindings-python/src/\n"
+               "# records.rs): (class, ((field, kind, nullable, sub), ...)), fields in slot order. Kinds: 0 str,\n"
+               "# 1 int, 2 bool, 3 timestamp, 4 record (sub: its plan), 5 list (sub: the items' (kind, sub)),\n"
+               "# 6 JSON, 7 secret key, 8 a Python decoder of the JSON object (sub: the decoder).\n"
+               "PLANS: Dict[str, Any] = {}\n")
+    out.extend(plan(by_name[n]) for n in emitted if n in by_name)
     text = "".join(out)
     # Import what the records use of noorle/_base.py.
     names = sorted(n for n in BASE_NAMES if re.search(rf"\b{n}\b", text))

@@ -312,7 +312,7 @@ class Client(_Base):
         self.service_accounts = ServiceAccounts(self._run)
 
     def _run(self, op: Op, decode: Callable[[Any], T]) -> T:
-        return decode(self._client().execute(op))
+        return self._client().execute(op, decode)
 
     def __enter__(self) -> Client:
         return self
@@ -606,9 +606,9 @@ class AsyncClient(_Base):
         loop = _running_loop()
         fut: Awaitable[Any] = loop.create_future()
         token = CancelToken()
-        self._client().execute_async(op, token, _completer(loop), fut)
+        self._client().execute_async(op, decode, token, _completer(loop), fut)
         try:
-            return decode(await fut)
+            return await fut
         except BaseException:
             # Cancellation (or any interruption) of the awaiting task: stop the request in the
             # core now rather than letting it run to completion unobserved.

@@ -1,6 +1,8 @@
 """Type stubs of the Rust extension module ``noorle._native``."""
 
-from typing import Any, Dict, Mapping, Optional, Tuple, final
+from typing import Any, Callable, Dict, Generic, Mapping, Optional, Tuple, TypeVar, final
+
+T = TypeVar("T")
 
 VERSION: str
 
@@ -39,6 +41,17 @@ class CancelToken:
     def cancelled(self) -> bool: ...
 
 @final
+class Decoder(Generic[T]):
+    """Decodes an answer into a record: natively by the record's plan (``_records.PLANS``) when
+    the answer (its member ``key``, or all of it) has the plan's shape, else by ``fallback``, the
+    Python decoder of the whole answer. Calling it decodes a Python value with ``fallback``."""
+
+    def __new__(cls, key: Optional[str], plan: Any, fallback: Callable[[Any], T]) -> Decoder[T]: ...
+    def __call__(self, v: Any) -> T: ...
+    def decode_json(self, text: str) -> T:
+        """Decodes the JSON text of an answer as one from the core (tests)."""
+
+@final
 class Completer:
     """Sets the results of one event loop's futures, in batches, on the loop's thread."""
 
@@ -53,9 +66,13 @@ class Completer:
 @final
 class NativeClient:
     def __new__(cls, config: Mapping[str, Any], api_key: Optional[ApiKey] = None) -> NativeClient: ...
-    def execute(self, op: Mapping[str, Any]) -> Any: ...
-    def execute_async(self, op: Mapping[str, Any], token: CancelToken, completer: Completer, fut: Any) -> None:
-        """Starts ``op``; its answer or error is set on ``fut`` (a future of the running loop)."""
+    def execute(self, op: Mapping[str, Any], decode: Callable[[Any], T]) -> T:
+        """Runs ``op`` (the GIL released while it waits) and returns its answer decoded by ``decode``."""
+    def execute_async(
+        self, op: Mapping[str, Any], decode: Callable[[Any], Any], token: CancelToken, completer: Completer, fut: Any
+    ) -> None:
+        """Starts ``op``; its answer decoded by ``decode``, or its error, is set on ``fut`` (a future
+        of the running loop)."""
     def info(self) -> Dict[str, Any]:
         """Where the key came from, the redacted key, the base URL and loading warnings (local)."""
     def redacted_key(self) -> str: ...

@@ -9,7 +9,8 @@ import os
 import sys
 
 from ._base import ts_out
-from ._native import ApiKey
+from ._native import ApiKey, Decoder
+from ._records import PLANS
 from .models import (
     ApiKeyRecord,
     CreatedApiKey,
@@ -165,24 +166,22 @@ def update_key_op(id: KeyId, name: Optional[str], expires_at: Any) -> Op:
     return op
 
 
-def record(v: Any) -> ApiKeyRecord:
+# The decoders of the answers that carry records: the native decoder builds the record from the
+# core's answer by the record's plan, and calls the Python function on an answer of another shape
+# (which raises the precise error). Pages and the rest are decoded in Python.
+def _record(v: Any) -> ApiKeyRecord:
     return ApiKeyRecord.from_dict(v["api_key"])
 
 
-def account(v: Any) -> ServiceAccount:
+def _account(v: Any) -> ServiceAccount:
     return ServiceAccount.from_dict(v["service_account"])
 
 
-def created(v: Any) -> CreatedApiKey:
-    return CreatedApiKey.from_dict(v)
-
-
-def created_account(v: Any) -> CreatedServiceAccount:
-    return CreatedServiceAccount.from_dict(v)
-
-
-def rotated(v: Any) -> RotatedApiKey:
-    return RotatedApiKey.from_dict(v)
+record = Decoder("api_key", PLANS["ApiKeyRecord"], _record)
+account = Decoder("service_account", PLANS["ServiceAccount"], _account)
+created = Decoder(None, PLANS["CreatedApiKey"], CreatedApiKey.from_dict)
+created_account = Decoder(None, PLANS["CreatedServiceAccount"], CreatedServiceAccount.from_dict)
+rotated = Decoder(None, PLANS["RotatedApiKey"], RotatedApiKey.from_dict)
 
 
 def key_page(v: Any) -> Page[ApiKeyRecord]:

@@ -491,3 +491,49 @@ class CreatedServiceAccount(_Model):
             ))
         except KeyError as e:
             raise _missing("CreatedServiceAccount", e) from None
+
+
+# The records' plans for the native decoder (`noorle._native.Decoder`, bindings-python/src/
+# records.rs): (class, ((field, kind, nullable, sub), ...)), fields in slot order. Kinds: 0 str,
+# 1 int, 2 bool, 3 timestamp, 4 record (sub: its plan), 5 list (sub: the items' (kind, sub)),
+# 6 JSON, 7 secret key, 8 a Python decoder of the JSON object (sub: the decoder).
+PLANS: Dict[str, Any] = {}
+PLANS["ResourceRef"] = (ResourceRef, (("type", 0, False, None), ("id", 0, False, None)))
+PLANS["Owner"] = (Owner, (("type", 0, False, None), ("id", 0, False, None)))
+PLANS["ApiKeyRecord"] = (ApiKeyRecord, (
+    ("id", 0, False, None),
+    ("name", 0, False, None),
+    ("status", 0, False, None),
+    ("owner", 4, False, PLANS["Owner"]),
+    ("scope", 8, False, Scope.from_dict),
+    ("permissions", 5, False, (0, None)),
+    ("last_six", 0, False, None),
+    ("rate_limit_per_minute", 1, True, None),
+    ("created_at", 3, False, None),
+    ("last_used_at", 3, True, None),
+    ("expires_at", 3, True, None),
+    ("revoked_at", 3, True, None),
+    ("rotated_from", 0, True, None),
+))
+PLANS["ServiceAccount"] = (ServiceAccount, (
+    ("id", 0, False, None),
+    ("name", 0, False, None),
+    ("description", 0, False, None),
+    ("role", 0, False, None),
+    ("enabled", 2, False, None),
+    ("created_at", 3, False, None),
+))
+PLANS["CreatedApiKey"] = (CreatedApiKey, (
+    ("api_key", 4, False, PLANS["ApiKeyRecord"]),
+    ("key", 7, False, None),
+))
+PLANS["RotatedApiKey"] = (RotatedApiKey, (
+    ("api_key", 4, False, PLANS["ApiKeyRecord"]),
+    ("key", 7, False, None),
+    ("previous", 4, False, PLANS["ApiKeyRecord"]),
+))
+PLANS["CreatedServiceAccount"] = (CreatedServiceAccount, (
+    ("service_account", 4, False, PLANS["ServiceAccount"]),
+    ("api_key", 4, False, PLANS["ApiKeyRecord"]),
+    ("key", 7, False, None),
+))
