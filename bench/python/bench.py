@@ -30,8 +30,8 @@ import urllib3
 import noorle
 
 BASE = os.environ["NOORLE_BASE_URL"]
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-N = int(os.environ.get("BENCH_CALLS", "400"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+N = int(os.environ.get("BENCH_CALLS", "1500"))
 IN_FLIGHT = 64
 
 
