@@ -14,8 +14,8 @@ const { request, Agent } = require(PKG + 'node_modules/undici')
 const BASE = process.env.NOORLE_BASE_URL
 const ROOT = process.env.NOORLE_DEV_ROOT_KEY
 if (!BASE || !ROOT) throw new Error('run under scripts/with-devserver (NOORLE_BASE_URL, NOORLE_DEV_ROOT_KEY)')
-const N = Number(process.env.BENCH_REQUESTS || 3000)
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 5)
+const N = Number(process.env.BENCH_REQUESTS || 10000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7)
 const INFLIGHT = 64
 const PATH = '/v1/api-keys/self'
 
