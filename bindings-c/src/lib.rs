@@ -69,7 +69,7 @@ struct Queue {
     ready: Condvar,
     /// The queue's readiness fd (`noorle_queue_fd`), made on first request: `Some(None)` where
     /// the platform has none.
-    signal: OnceLock<Option<signal::Signal>>,
+    signal: OnceLock<Option<noorle::runtime::WakeFd>>,
 }
 
 #[derive(Default)]
@@ -95,55 +95,6 @@ impl Queue {
             if let Some(Some(s)) = self.signal.get() {
                 s.raise();
             }
-        }
-    }
-}
-
-/// The readiness fd of a queue: a Linux eventfd (non-blocking, close-on-exec), readable while
-/// the counter is non-zero. Elsewhere there is none and callers wait in `noorle_queue_wait`.
-mod signal {
-    #[cfg(target_os = "linux")]
-    pub(crate) struct Signal(std::os::fd::OwnedFd);
-
-    #[cfg(target_os = "linux")]
-    impl Signal {
-        pub(crate) fn new() -> Option<Self> {
-            use std::os::fd::FromRawFd;
-            // SAFETY: plain syscall; on success the fd is new and ours alone.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-            // SAFETY: a fresh fd from eventfd, owned from here on.
-            (fd >= 0).then(|| Self(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
-        }
-
-        pub(crate) fn raw(&self) -> i32 {
-            use std::os::fd::AsRawFd;
-            self.0.as_raw_fd()
-        }
-
-        /// Adds one to the counter. It cannot fail short of overflow (2^64 - 2 unread signals),
-        /// and then the fd is readable anyway.
-        pub(crate) fn raise(&self) {
-            let one: u64 = 1;
-            // SAFETY: writes 8 bytes from a live u64 to an fd we own.
-            let _ = unsafe { libc::write(self.raw(), (&raw const one).cast(), 8) };
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub(crate) struct Signal(std::convert::Infallible);
-
-    #[cfg(not(target_os = "linux"))]
-    impl Signal {
-        pub(crate) fn new() -> Option<Self> {
-            None
-        }
-
-        pub(crate) fn raw(&self) -> i32 {
-            match self.0 {}
-        }
-
-        pub(crate) fn raise(&self) {
-            match self.0 {}
         }
     }
 }
@@ -571,7 +522,7 @@ pub unsafe extern "C" fn noorle_queue_fd(queue: *const NoorleQueue) -> i32 {
         let Some(queue) = (unsafe { queue.as_ref() }) else {
             return -1;
         };
-        match queue.inner.signal.get_or_init(signal::Signal::new) {
+        match queue.inner.signal.get_or_init(noorle::runtime::WakeFd::new) {
             Some(s) => s.raw(),
             None => -1,
         }

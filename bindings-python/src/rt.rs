@@ -143,53 +143,17 @@ struct Queue {
 /// elsewhere, and on a loop that cannot watch a fd (Windows' proactor), the wake-up is
 /// `call_soon_threadsafe`.
 struct Wakeup {
-    fd: i32,
+    fd: noorle::runtime::WakeFd,
     // The loop watches the fd (set once `add_reader` succeeded).
     watched: AtomicBool,
 }
 
 impl Wakeup {
     fn new() -> Option<Self> {
-        #[cfg(target_os = "linux")]
-        {
-            // SAFETY: plain syscall; the fd is owned by the returned value and closed on drop.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-            if fd >= 0 {
-                return Some(Self {
-                    fd,
-                    watched: AtomicBool::new(false),
-                });
-            }
-        }
-        None
-    }
-
-    fn signal(&self) {
-        #[cfg(target_os = "linux")]
-        // SAFETY: writes 8 bytes from a live u64 to our own eventfd (non-blocking).
-        unsafe {
-            let one: u64 = 1;
-            libc::write(self.fd, (&one as *const u64).cast(), 8);
-        }
-    }
-
-    fn reset(&self) {
-        #[cfg(target_os = "linux")]
-        // SAFETY: reads 8 bytes into a live u64 from our own eventfd (non-blocking).
-        unsafe {
-            let mut n: u64 = 0;
-            libc::read(self.fd, (&mut n as *mut u64).cast(), 8);
-        }
-    }
-}
-
-impl Drop for Wakeup {
-    fn drop(&mut self) {
-        #[cfg(target_os = "linux")]
-        // SAFETY: the fd is ours and closed once.
-        unsafe {
-            libc::close(self.fd);
-        }
+        Some(Self {
+            fd: noorle::runtime::WakeFd::new()?,
+            watched: AtomicBool::new(false),
+        })
     }
 }
 
@@ -237,7 +201,7 @@ impl Completer {
         if let Some(w) = this.get().wakeup.as_ref() {
             if w.watched.load(Ordering::Acquire) {
                 // `this` drops without the GIL: pyo3 defers the decref.
-                w.signal();
+                w.fd.raise();
                 return;
             }
         }
@@ -304,7 +268,7 @@ impl Completer {
 
     /// The fd for the loop to watch (`loop.add_reader(fd, completer.drain_fd)`), or None.
     fn fileno(&self) -> Option<i32> {
-        self.wakeup.as_ref().map(|w| w.fd)
+        self.wakeup.as_ref().map(|w| w.fd.raw())
     }
 
     /// Says that the loop watches the fd: wake-ups go through it from now on.
@@ -317,7 +281,7 @@ impl Completer {
     /// The loop's reader callback: clears the fd, then sets every queued answer.
     fn drain_fd(&self, py: Python<'_>) {
         if let Some(w) = &self.wakeup {
-            w.reset();
+            w.fd.drain();
         }
         self.__call__(py);
     }

@@ -112,3 +112,70 @@ where
     let task = spawn(fut)?;
     block_on(join(task))?
 }
+
+/// A readiness fd for the bindings' completion queues: a Linux eventfd (non-blocking,
+/// close-on-exec), readable while its counter is non-zero, so an event loop can watch it.
+/// Elsewhere there is none ([`WakeFd::new`] is `None`) and callers are woken another way.
+#[cfg(target_os = "linux")]
+pub struct WakeFd(std::os::fd::OwnedFd);
+
+/// A readiness fd for the bindings' completion queues (none on this platform).
+#[cfg(not(target_os = "linux"))]
+pub struct WakeFd(std::convert::Infallible);
+
+#[cfg(target_os = "linux")]
+impl WakeFd {
+    /// A new eventfd, or `None` if the system refuses one.
+    pub fn new() -> Option<Self> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain syscall; on success the fd is new and ours alone.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        // SAFETY: a fresh fd from eventfd, owned (and closed on drop) from here on.
+        (fd >= 0).then(|| Self(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// The fd to watch.
+    pub fn raw(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd()
+    }
+
+    /// Adds one to the counter, making the fd readable. It cannot fail short of overflow
+    /// (2^64 - 2 unread signals), and then the fd is readable anyway.
+    pub fn raise(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to an fd we own (non-blocking).
+        let _ = unsafe { libc::write(self.raw(), (&raw const one).cast(), 8) };
+    }
+
+    /// Resets the counter to zero: the fd is no longer readable until the next [`raise`](Self::raise).
+    pub fn drain(&self) {
+        let mut n: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64 from an fd we own (non-blocking: a zero counter
+        // fails with EAGAIN, which leaves nothing to do).
+        let _ = unsafe { libc::read(self.raw(), (&raw mut n).cast(), 8) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl WakeFd {
+    /// No readiness fd on this platform.
+    pub fn new() -> Option<Self> {
+        None
+    }
+
+    /// Unreachable: no value exists.
+    pub fn raw(&self) -> i32 {
+        match self.0 {}
+    }
+
+    /// Unreachable: no value exists.
+    pub fn raise(&self) {
+        match self.0 {}
+    }
+
+    /// Unreachable: no value exists.
+    pub fn drain(&self) {
+        match self.0 {}
+    }
+}
