@@ -1,12 +1,15 @@
 //! Reading the key from the request and authenticating it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use axum::http::{HeaderMap, StatusCode};
 use subtle::ConstantTimeEq;
 
-use crate::db::{self, KeyRow, Scope};
+use crate::db::{self, KeyRow, Scope, Stamp};
 use crate::errors::ApiError;
 use crate::keys;
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 /// The authenticated caller, put in request extensions for handlers.
 #[derive(Debug, Clone)]
@@ -28,6 +31,37 @@ impl Principal {
     }
     pub fn owns(&self, k: &KeyRow) -> bool {
         k.owner_type == self.key.owner_type && k.owner_id == self.key.owner_id
+    }
+}
+
+/// Callers that passed authentication, by access id, so that a key in use costs no database
+/// read. The cache is valid only while the database is exactly as it was when they were read: any
+/// write (this server's own, or another process's on a `--db` file) changes the stamp and empties
+/// it, so a revoked, disabled or deleted key, or a changed role, is never answered from it. The
+/// checks that depend on the clock (expiry, a rotation's grace period) and the secret's digest
+/// run on every request.
+#[derive(Default)]
+pub struct Callers(Mutex<(Stamp, HashMap<String, Arc<Principal>>)>);
+
+/// Enough for every key a test suite or a local app uses; past it the cache starts over.
+const MAX_CALLERS: usize = 1024;
+
+impl Callers {
+    fn get(&self, stamp: Stamp, access_id: &str) -> Option<Arc<Principal>> {
+        let mut c = lock(&self.0);
+        if c.0 != stamp {
+            *c = (stamp, HashMap::new());
+            return None;
+        }
+        c.1.get(access_id).cloned()
+    }
+
+    fn put(&self, stamp: Stamp, p: &Arc<Principal>) {
+        let mut c = lock(&self.0);
+        if c.0 != stamp || c.1.len() >= MAX_CALLERS {
+            *c = (stamp, HashMap::new());
+        }
+        c.1.insert(p.key.id.clone(), Arc::clone(p));
     }
 }
 
@@ -102,7 +136,7 @@ pub fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     now: i64,
-) -> Result<Principal, ApiError> {
+) -> Result<Arc<Principal>, ApiError> {
     let cands = candidates(headers);
     let Some(first) = cands.first() else {
         return Err(ApiError::unauthorized(
@@ -126,56 +160,68 @@ pub fn authenticate(
     let parsed = keys::parse(&first.value).map_err(|rule| {
         ApiError::unauthorized(format!("malformed API key: {rule}"), Some("malformed"))
     })?;
-    let (row, role) = {
-        let conn = state.db();
-        let row = db::get_key(&conn, parsed.access_id)?;
-        let digest = keys::digest(parsed.secret);
-        // Compare even when the id is unknown, so timing says nothing about which ids exist.
-        let stored = row.as_ref().map_or(&[0u8; 32][..], |r| r.digest.as_slice());
-        let matches: bool = stored.ct_eq(&digest[..]).into();
-        let row = match row {
-            Some(r) if matches => r,
-            _ => return Err(invalid()),
-        };
-        // From here the caller holds the whole key, so it may learn why it is refused.
-        if row.effective_status(now) == "revoked" {
-            return Err(ApiError::unauthorized(
-                "API key is revoked",
-                Some("revoked"),
-            ));
-        }
-        if row.status == "inactive" {
-            return Err(ApiError::unauthorized(
-                "API key is inactive",
-                Some("inactive"),
-            ));
-        }
-        if row.expires_at.is_some_and(|t| t <= now) {
-            return Err(ApiError::unauthorized(
-                "API key has expired",
-                Some("expired"),
-            ));
-        }
-        let role = if row.owner_type == "service_account" {
-            match db::get_sa(&conn, &row.owner_id)? {
-                Some(sa) if sa.enabled => sa.role,
-                Some(_) => {
-                    return Err(ApiError::unauthorized(
-                        "the key's service account is disabled",
-                        Some("service_account_disabled"),
-                    ))
-                }
-                None => {
-                    return Err(ApiError::unauthorized(
-                        "the key's service account was deleted",
-                        Some("service_account_disabled"),
-                    ))
-                }
-            }
-        } else {
-            db::user_role(&conn, &row.owner_id)?.unwrap_or_else(|| "viewer".into())
-        };
-        (row, role)
+    let conn = state.db();
+    let stamp = db::stamp(&conn)?;
+    let cached = state.callers.get(stamp, parsed.access_id);
+    let fresh = match cached {
+        Some(_) => None,
+        None => db::get_key(&conn, parsed.access_id)?,
     };
-    Ok(Principal { key: row, role })
+    let row = cached.as_ref().map(|p| &p.key).or(fresh.as_ref());
+    let digest = keys::digest(parsed.secret);
+    // Compare even when the id is unknown, so timing says nothing about which ids exist.
+    let stored = row.map_or(&[0u8; 32][..], |r| r.digest.as_slice());
+    let matches: bool = stored.ct_eq(&digest[..]).into();
+    let row = match row {
+        Some(r) if matches => r,
+        _ => return Err(invalid()),
+    };
+    // From here the caller holds the whole key, so it may learn why it is refused. These checks
+    // depend on the clock, so they run on every request, cached or not.
+    if row.effective_status(now) == "revoked" {
+        return Err(ApiError::unauthorized(
+            "API key is revoked",
+            Some("revoked"),
+        ));
+    }
+    if row.status == "inactive" {
+        return Err(ApiError::unauthorized(
+            "API key is inactive",
+            Some("inactive"),
+        ));
+    }
+    if row.expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::unauthorized(
+            "API key has expired",
+            Some("expired"),
+        ));
+    }
+    if let Some(p) = cached {
+        return Ok(p);
+    }
+    let Some(key) = fresh else {
+        return Err(invalid());
+    };
+    let role = if key.owner_type == "service_account" {
+        match db::get_sa(&conn, &key.owner_id)? {
+            Some(sa) if sa.enabled => sa.role,
+            Some(_) => {
+                return Err(ApiError::unauthorized(
+                    "the key's service account is disabled",
+                    Some("service_account_disabled"),
+                ))
+            }
+            None => {
+                return Err(ApiError::unauthorized(
+                    "the key's service account was deleted",
+                    Some("service_account_disabled"),
+                ))
+            }
+        }
+    } else {
+        db::user_role(&conn, &key.owner_id)?.unwrap_or_else(|| "viewer".into())
+    };
+    let principal = Arc::new(Principal { key, role });
+    state.callers.put(stamp, &principal);
+    Ok(principal)
 }

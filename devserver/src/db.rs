@@ -169,6 +169,23 @@ pub fn insert_key(conn: &Connection, k: &KeyRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Changes whenever the database does: this connection's count of rows written (which any
+/// `INSERT`, `UPDATE` or `DELETE` moves, even one rolled back), and for a file SQLite's data
+/// version, which moves when another connection (another process on the same file) commits. An
+/// in-memory database has no other connection, and skipping the pragma saves a statement per
+/// request.
+pub type Stamp = (u64, i64);
+
+pub fn stamp(conn: &Connection) -> rusqlite::Result<Stamp> {
+    let version = match conn.path() {
+        Some(file) if !file.is_empty() => conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?,
+        _ => 0,
+    };
+    Ok((conn.total_changes(), version))
+}
+
 pub fn get_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRow>> {
     conn.prepare_cached(&format!("SELECT {KEY_COLS} FROM api_keys WHERE id = ?1"))?
         .query_row([id], key_from_row)

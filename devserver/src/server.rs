@@ -198,7 +198,7 @@ async fn dispatch(
     }
     state.touch(principal.access_id(), now);
     let caller = principal.access_id().to_string();
-    parts.extensions.insert(Arc::new(principal));
+    parts.extensions.insert(principal);
 
     let idem = match parts.headers.get("idempotency-key") {
         Some(v) if parts.method == Method::POST => match idempotency::valid_key(v) {

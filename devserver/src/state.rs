@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use crate::auth::Callers;
 use crate::db::{self, KeyRow};
 use crate::faults::Faults;
 use crate::idempotency::IdempotencyStore;
@@ -15,6 +16,7 @@ pub struct AppState {
     /// `last_used_at` per access id, newer than (or equal to) the stored value. Kept in memory
     /// so that authenticating never writes; flushed to SQLite in batches.
     usage: Mutex<HashMap<String, Usage>>,
+    pub callers: Callers,
     pub rate: RateLimiter,
     pub idempotency: IdempotencyStore,
     /// `Some` only with `--fault-injection`.
@@ -36,6 +38,7 @@ impl AppState {
         AppState {
             db: Mutex::new(conn),
             usage: Mutex::new(HashMap::new()),
+            callers: Callers::default(),
             rate: RateLimiter::new(default_rate_limit),
             idempotency: IdempotencyStore::default(),
             faults: fault_injection.then(Faults::default),

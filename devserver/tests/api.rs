@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use noorle_dev_server::Config;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -237,6 +238,55 @@ async fn expired_key_is_refused() {
     }
     assert!(refused.is_some(), "the key was never refused");
     assert!(accepted > 0, "the key was never accepted before it expired");
+    s.server.shutdown().await;
+}
+
+/// The server caches authenticated callers: any change to the database, even one another process
+/// writes to the same file, must reach the very next request.
+#[tokio::test]
+async fn a_cached_caller_sees_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dev.db");
+    let s = start_with(Config {
+        db: Some(file.clone()),
+        ..Config::default()
+    })
+    .await;
+    let (id, key) = s.new_key(&s.root, json!({"name": "cached"})).await;
+    for _ in 0..2 {
+        assert_eq!(s.get(&key, "/v1/api-keys/self").await.status, 200);
+    }
+    // The cached id with another secret is refused, and learns nothing.
+    let r = s
+        .get(
+            &format!("ak-{id}{}", secret(&fresh_key())),
+            "/v1/api-keys/self",
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(r.body["error"].get("details").is_none());
+    assert_eq!(s.get(&key, "/v1/api-keys/self").await.status, 200);
+
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    other
+        .execute(
+            "UPDATE api_keys SET status = 'inactive' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let r = s.get(&key, "/v1/api-keys/self").await;
+    assert_eq!((r.status, r.reason()), (401, Some("inactive")));
+    other
+        .execute("UPDATE api_keys SET status = 'active' WHERE id = ?1", [&id])
+        .unwrap();
+    assert_eq!(s.get(&key, "/v1/api-keys/self").await.status, 200);
+
+    // And through the API, in the same process.
+    s.post(&s.root, &format!("/v1/api-keys/{id}/revoke"), json!({}))
+        .await;
+    let r = s.get(&key, "/v1/api-keys/self").await;
+    assert_eq!((r.status, r.reason()), (401, Some("revoked")));
     s.server.shutdown().await;
 }
 
