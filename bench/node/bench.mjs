@@ -21,9 +21,13 @@ const PATH = '/v1/api-keys/self'
 
 const admin = new noorle.Client({ apiKey: ROOT, baseUrl: BASE, env: false })
 const sa = await admin.serviceAccounts.create({ name: `bench-node-${Date.now()}`, role: 'developer' })
-// One key per contender, so no one shares a rate-limit window with another.
-const keys = [sa.key]
-for (let i = 0; i < 2; i++) keys.push((await admin.serviceAccounts.createKey(sa.service_account.id, { name: `b${i}` })).key)
+// One key per contender, each with the highest rate limit, so that none is throttled (a 429
+// would be retried inside the SDK and slow it unseen).
+const keys = []
+for (let i = 0; i < 3; i++) {
+  const k = await admin.serviceAccounts.createKey(sa.service_account.id, { name: `b${i}`, rate_limit_per_minute: 1_000_000 })
+  keys.push(k.key)
+}
 
 const client = new noorle.Client({ apiKey: keys[0], baseUrl: BASE, env: false })
 const agent = new Agent({ connections: INFLIGHT })
