@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The C ABI's tests: Rust unit tests (envelopes, NULL and invalid input, panics, header drift),
-# then the C smoke test against the local server under valgrind (zero errors, zero definite leaks).
+# then the C smoke test against the local server: on the release library, and under valgrind (zero
+# errors, zero definite leaks) on a debug build with the system allocator.
 # Run under scripts/with-devserver, which exports NOORLE_BASE_URL and NOORLE_DEV_ROOT_KEY.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,19 +26,29 @@ cargo fmt -p noorle-ffi --check
 echo "== cargo test -p noorle-ffi"
 cargo test -q -p noorle-ffi
 
-echo "== C smoke test (release static library, gcc, valgrind)"
-cargo build -q --release -p noorle-ffi
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/noorle-c-smoke.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT
 # Link the archive by path (a -lnoorle would pick the .so); flags from --print native-static-libs.
-gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -I "$HERE/include" \
-    "$HERE/smoke/smoke.c" "$TARGET_DIR/release/libnoorle.a" \
-    -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$OUT/smoke"
+smoke() {
+    gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -O1 -g -I "$HERE/include" \
+        "$HERE/smoke/smoke.c" "$1" -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$2"
+}
+
+echo "== C smoke test (release static library, as shipped: mimalloc)"
+cargo build -q --release -p noorle-ffi
+smoke "$TARGET_DIR/release/libnoorle.a" "$OUT/smoke"
+"$OUT/smoke"
+
+# valgrind sees only the system allocator's blocks: this build leaves mimalloc out, so that every
+# buffer the library hands out, and every one the C side fails to free, is tracked.
+echo "== C smoke test under valgrind (debug static library on the system allocator)"
+cargo build -q -p noorle-ffi --no-default-features
+smoke "$TARGET_DIR/debug/libnoorle.a" "$OUT/smoke-vg"
 # tokio's worker threads and statics are "possibly lost"/"still reachable" by design: only
 # memory errors and definite leaks fail the run.
 status=0
 valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
-    --error-exitcode=1 --log-file="$OUT/valgrind.log" "$OUT/smoke" || status=$?
+    --error-exitcode=1 --log-file="$OUT/valgrind.log" "$OUT/smoke-vg" || status=$?
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$OUT/valgrind.log" | sed 's/^==[0-9]*== */valgrind: /'
 if [ "$status" -ne 0 ]; then
     cat "$OUT/valgrind.log" >&2
