@@ -12,7 +12,7 @@
 /// allocator serves with locks and arena hand-offs (BENCHMARKS.md, "mimalloc").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: noorle::alloc::Allocator = noorle::alloc::Allocator;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

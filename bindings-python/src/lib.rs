@@ -10,7 +10,7 @@
 /// allocator serves with locks and arena hand-offs (BENCHMARKS.md, "mimalloc").
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: noorle::alloc::Allocator = noorle::alloc::Allocator;
 
 mod convert;
 mod errors;

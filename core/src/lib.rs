@@ -34,6 +34,8 @@
 //! field assignment), and keep a wildcard arm when matching. The `ops` and `runtime` modules are
 //! plumbing for the language bindings, hidden from these docs and without a stability promise.
 
+#[cfg(feature = "mimalloc")]
+pub mod alloc;
 pub mod blocking;
 mod client;
 mod error;
