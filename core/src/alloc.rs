@@ -16,8 +16,9 @@ use mimalloc::MiMalloc;
 /// ```
 pub struct Allocator;
 
-/// `mi_option_arena_eager_commit`: its index in `mi_option_e` (mimalloc.h, v2 and v3), which the
-/// sys crate does not name.
+/// `mi_option_eager_commit` and `mi_option_arena_eager_commit`: their indices in `mi_option_e`
+/// (mimalloc.h, v2), which the sys crate does not name.
+const EAGER_COMMIT: libmimalloc_sys::mi_option_t = 3;
 const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 static CONFIGURED: AtomicBool = AtomicBool::new(false);
@@ -35,7 +36,10 @@ fn configure() {
 fn configure_now() {
     // SAFETY: writes one entry of mimalloc's option table, unless the environment set it;
     // allocates nothing.
-    unsafe { libmimalloc_sys::mi_option_set_default(ARENA_EAGER_COMMIT, 0) };
+    unsafe {
+        libmimalloc_sys::mi_option_set_default(EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set_default(ARENA_EAGER_COMMIT, 0);
+    }
     CONFIGURED.store(true, Ordering::Relaxed);
 }
 
