@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use mimalloc::MiMalloc;
 
-/// mimalloc, with arenas that commit memory as it is used. mimalloc's default on Linux commits a
-/// whole arena at once, which costs about 4 MB of RSS from its first allocation on (an idle
-/// client's goal is 2 MB). `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still wins.
+/// mimalloc, committing memory as it is used. mimalloc's default on Linux commits a whole arena
+/// at once, which costs about 4 MB of RSS from its first allocation on (an idle client's goal is
+/// 2 MB). `MIMALLOC_EAGER_COMMIT` and `MIMALLOC_ARENA_EAGER_COMMIT` in the environment still win.
 ///
 /// ```ignore
 /// #[global_allocator]
@@ -91,12 +91,18 @@ mod tests {
             Allocator.dealloc(p, Layout::from_size_align(4000, 8).expect("layout"));
         }
         assert!(CONFIGURED.load(Ordering::Relaxed));
-        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
-            // SAFETY: reads the option table.
-            assert_eq!(
-                unsafe { libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT) },
-                0
-            );
+        for (option, var) in [
+            (EAGER_COMMIT, "MIMALLOC_EAGER_COMMIT"),
+            (ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT"),
+        ] {
+            if std::env::var_os(var).is_none() {
+                // SAFETY: reads the option table.
+                assert_eq!(
+                    unsafe { libmimalloc_sys::mi_option_get(option) },
+                    0,
+                    "{var}"
+                );
+            }
         }
     }
 }
