@@ -7,9 +7,7 @@
 //! `catch_unwind` too (`rt.rs`, which also settles the promises), so a Rust panic reaches JS as
 //! an error, never as an abort.
 
-/// mimalloc for everything the library allocates: per call, the HTTP stack's and the answers'
-/// buffers are allocated on the runtime thread and freed on the caller's, which the system
-/// allocator serves with locks and arena hand-offs (BENCHMARKS.md, "mimalloc").
+/// The bindings' allocator: see `noorle::alloc` and docs/decisions.md, decision 11.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: noorle::alloc::Allocator = noorle::alloc::Allocator;

@@ -5,9 +5,7 @@
 //! errors to the exception classes of `noorle/errors.py`, releases the GIL while a sync call
 //! waits, bridges async calls to asyncio, and turns panics into `NoorleError`.
 
-/// mimalloc for everything the library allocates: per call, the HTTP stack's and the answers'
-/// buffers are allocated on the runtime thread and freed on the caller's, which the system
-/// allocator serves with locks and arena hand-offs (BENCHMARKS.md, "mimalloc").
+/// The bindings' allocator: see `noorle::alloc` and docs/decisions.md, decision 11.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: noorle::alloc::Allocator = noorle::alloc::Allocator;

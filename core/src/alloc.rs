@@ -1,5 +1,7 @@
 //! [`Allocator`]: the allocator the bindings install (feature `mimalloc`). This crate installs
-//! none; a Rust program chooses its own.
+//! none; a Rust program chooses its own. Why the bindings use it: a call's buffers are allocated
+//! on the runtime thread and freed on the caller's, which the system allocator serves with locks
+//! and arena hand-offs (docs/decisions.md, decision 11).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +25,8 @@ const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 static CONFIGURED: AtomicBool = AtomicBool::new(false);
 
-/// Runs before every allocation: a thread that has not yet seen the flag sets the option itself,
-/// so no allocation precedes it (the first one reserves the arena).
+/// Runs before every allocation: a thread that has not yet seen the flag sets the options itself,
+/// so no allocation precedes them (the first one reserves memory).
 #[inline(always)]
 fn configure() {
     if !CONFIGURED.load(Ordering::Relaxed) {
@@ -34,8 +36,8 @@ fn configure() {
 
 #[cold]
 fn configure_now() {
-    // SAFETY: writes one entry of mimalloc's option table, unless the environment set it;
-    // allocates nothing.
+    // SAFETY: writes two entries of mimalloc's option table, each unless the environment set
+    // it; allocates nothing.
     unsafe {
         libmimalloc_sys::mi_option_set_default(EAGER_COMMIT, 0);
         libmimalloc_sys::mi_option_set_default(ARENA_EAGER_COMMIT, 0);
